@@ -1,0 +1,50 @@
+// keel-controller: watches Kubernetes (or a manifests folder), translates Ingresses
+// into snapshots and serves them to dataplanes over gRPC.
+#include <cstdlib>
+#include <iostream>
+
+#include "common/flags.h"
+#include "common/log.h"
+
+int main(int argc, char** argv) {
+  std::string kubeconfig, manifests, watch_namespace, log_level = "info";
+  std::string controller_class = "keel.dev/ingress-controller", ingress_class = "keel";
+  std::string config_listen = "0.0.0.0:18000", metrics_listen = "0.0.0.0:10254";
+  std::string publish_service, publish_address, election_id = "keel-controller-leader";
+  std::string default_ssl_certificate, tls_cert, tls_key, tls_ca;
+  bool watch_without_class = false, insecure_config_channel = false, leader_elect = true;
+
+  keel::Flags flags("keel-controller",
+                    "Watches Ingress, IngressClass, Service, EndpointSlice and TLS Secret objects,\n"
+                    "translates them into versioned snapshots and streams them to keel-dataplane pods.");
+  flags.String("kubeconfig", &kubeconfig, "Path to a kubeconfig; empty: in-cluster service account");
+  flags.String("manifests", &manifests, "Read objects from YAML files in this folder instead of the API (local runs)");
+  flags.String("watch-namespace", &watch_namespace, "Watch only this namespace; empty: all namespaces");
+  flags.String("controller-class", &controller_class, "IngressClass spec.controller value this controller owns");
+  flags.String("ingress-class", &ingress_class, "IngressClass name (and legacy annotation value) this controller owns");
+  flags.Bool("watch-ingress-without-class", &watch_without_class, "Also claim Ingresses that name no class and no default class exists");
+  flags.String("config-listen", &config_listen, "Address for the dataplane config stream (gRPC)");
+  flags.Bool("insecure-config-channel", &insecure_config_channel, "Serve the config stream without TLS (local runs only: it carries private keys)");
+  flags.String("config-tls-cert", &tls_cert, "PEM certificate for the config stream");
+  flags.String("config-tls-key", &tls_key, "PEM private key for the config stream");
+  flags.String("config-tls-ca", &tls_ca, "PEM CA that dataplane client certificates must chain to");
+  flags.String("metrics-listen", &metrics_listen, "Address for /metrics, /healthz, /readyz and diagnostics");
+  flags.String("publish-service", &publish_service, "namespace/name of the Service whose address goes into Ingress status");
+  flags.String("publish-address", &publish_address, "Fixed address(es) for Ingress status, comma-separated");
+  flags.Bool("leader-elect", &leader_elect, "Use a coordination.k8s.io Lease so only one replica writes status and Events");
+  flags.String("election-id", &election_id, "Name of the leader-election Lease");
+  flags.String("default-ssl-certificate", &default_ssl_certificate, "namespace/name of the TLS Secret served when no host certificate matches");
+  flags.String("log-level", &log_level, "debug, info, warn or error");
+
+  bool help = false;
+  if (!flags.Parse(argc, argv, &help)) return 2;
+  if (help) return 0;
+  keel::log::Level level;
+  if (!keel::log::ParseLevel(log_level, &level)) {
+    std::cerr << "keel-controller: bad --log-level '" << log_level << "'\n";
+    return 2;
+  }
+  keel::log::SetLevel(level);
+  KEEL_LOG(Error, "controller") << "not wired yet";
+  return 1;
+}
