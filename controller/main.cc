@@ -5,6 +5,7 @@
 
 #include "common/flags.h"
 #include "common/log.h"
+#include "controller/app/app.h"
 
 int main(int argc, char** argv) {
   std::string kubeconfig, manifests, watch_namespace, log_level = "info";
@@ -45,6 +46,18 @@ int main(int argc, char** argv) {
     return 2;
   }
   keel::log::SetLevel(level);
-  KEEL_LOG(Error, "controller") << "not wired yet";
-  return 1;
+  keel::controller::AppOptions app;
+  app.kubeconfig = kubeconfig;
+  app.manifests = manifests;
+  app.watch_namespace = watch_namespace;
+  app.config_listen = config_listen;
+  app.insecure_config_channel = insecure_config_channel;
+  app.tls_cert = tls_cert;
+  app.tls_key = tls_key;
+  app.tls_ca = tls_ca;
+  app.translate.controller_class = controller_class;
+  app.translate.ingress_class = ingress_class;
+  app.translate.watch_without_class = watch_without_class;
+  app.translate.default_ssl_certificate = default_ssl_certificate;
+  return keel::controller::Run(app);
 }

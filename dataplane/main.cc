@@ -8,10 +8,11 @@
 
 #include "common/flags.h"
 #include "common/log.h"
+#include "dataplane/app.h"
 
 int main(int argc, char** argv) {
   std::string controller = "127.0.0.1:18000", node_id, log_level = "info";
-  std::string http_listen = "0.0.0.0:8080", https_listen = "0.0.0.0:8443";
+  std::string http_listen = "0.0.0.0:8080", https_listen;
   std::string admin_listen = "127.0.0.1:9901", metrics_listen = "0.0.0.0:9902";
   bool insecure_config_channel = false;
   int64_t workers = std::thread::hardware_concurrency();
@@ -26,9 +27,9 @@ int main(int argc, char** argv) {
   flags.String("node-id", &node_id, "Name reported to the controller; empty: hostname");
   flags.Int("workers", &workers, "Event-loop worker threads");
   flags.String("http-listen", &http_listen, "Plain HTTP listener (h1 and h2c)");
-  flags.String("https-listen", &https_listen, "TLS listener (h2 and http/1.1 by ALPN); empty: none");
+  flags.String("https-listen", &https_listen, "TLS listener (h2 and http/1.1 by ALPN); not implemented yet, must stay empty");
   flags.String("admin-listen", &admin_listen, "Admin endpoints: /healthz, /readyz, config dump, cache purge");
-  flags.String("metrics-listen", &metrics_listen, "Prometheus /metrics");
+  flags.String("metrics-listen", &metrics_listen, "Prometheus /metrics (not served yet; counters are on the admin /stats)");
   flags.Int("drain-timeout-ms", &drain_timeout_ms, "On SIGTERM, how long in-flight requests may finish");
   flags.Int("header-timeout-ms", &header_timeout_ms, "Time a client has to send complete request headers");
   flags.Int("idle-timeout-ms", &idle_timeout_ms, "Idle keep-alive connections are closed after this");
@@ -45,6 +46,27 @@ int main(int argc, char** argv) {
     return 2;
   }
   keel::log::SetLevel(level);
-  KEEL_LOG(Error, "dataplane") << "not wired yet";
-  return 1;
+  if (!https_listen.empty()) {
+    std::cerr << "keel-dataplane: --https-listen: TLS termination is not implemented yet\n";
+    return 2;
+  }
+  if (!insecure_config_channel) {
+    // The mutually authenticated config channel is not implemented yet; refuse to
+    // pretend. Local runs and tests pass --insecure-config-channel explicitly.
+    std::cerr << "keel-dataplane: only --insecure-config-channel is supported so far\n";
+    return 2;
+  }
+  keel::dataplane::AppOptions app;
+  app.controller = controller;
+  app.node_id = node_id;
+  app.http_listen = http_listen;
+  app.admin_listen = admin_listen;
+  app.insecure_config_channel = insecure_config_channel;
+  app.workers = workers > 0 ? static_cast<int>(workers) : 1;
+  app.drain_timeout_ms = static_cast<uint32_t>(drain_timeout_ms);
+  app.proxy.header_timeout_ms = static_cast<uint32_t>(header_timeout_ms);
+  app.proxy.idle_timeout_ms = static_cast<uint32_t>(idle_timeout_ms);
+  app.proxy.body_timeout_ms = static_cast<uint32_t>(body_timeout_ms);
+  app.proxy.max_connections = static_cast<uint32_t>(max_connections_per_worker);
+  return keel::dataplane::Run(app);
 }

@@ -1,0 +1,109 @@
+#include "controller/app/app.h"
+
+#include <signal.h>
+
+#include <chrono>
+#include <memory>
+
+#include "common/log.h"
+#include "controller/app/reconciler.h"
+#include "controller/k8s/api_client.h"
+#include "controller/k8s/config.h"
+#include "controller/k8s/list_watch.h"
+#include "controller/serve/config_server.h"
+#include "controller/serve/debounce.h"
+#include "controller/store/manifests.h"
+#include "controller/store/store.h"
+
+namespace keel::controller {
+namespace {
+int64_t UnixMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+int Run(const AppOptions& options) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before any thread starts
+
+  serve::ServerOptions sopts;
+  sopts.listen_address = options.config_listen;
+  if (!options.insecure_config_channel) {
+    auto tls = serve::TlsOptions::FromFiles(options.tls_cert, options.tls_key, options.tls_ca);
+    if (!tls.ok()) {
+      KEEL_LOG(Error, "controller") << "config channel TLS: " << tls.error()
+                                    << " (use --insecure-config-channel for local runs)";
+      return 2;
+    }
+    sopts.tls = std::move(*tls);
+  }
+  serve::ConfigServer server;
+  if (auto st = server.Start(sopts); !st.ok()) {
+    KEEL_LOG(Error, "controller") << "config server: " << st.error();
+    return 1;
+  }
+
+  store::Store store;
+  translate::PemStructureValidator validator;
+  translate::TranslateOptions topts = options.translate;
+  if (!topts.certificate_validator) topts.certificate_validator = &validator;
+  Reconciler reconciler(&store, topts,
+                        [&](std::shared_ptr<const config::v1::Snapshot> s) { server.Publish(std::move(s)); }, UnixMs);
+  serve::Debouncer debouncer(serve::DebounceOptions{}, [&] { reconciler.Reconcile(); });
+  store.SetChangeCallback([&](store::Kind) { debouncer.Trigger(); });
+
+  std::unique_ptr<store::ManifestsSource> manifests;
+  std::unique_ptr<k8s::ApiClient> api;
+  std::unique_ptr<k8s::ListWatcher> watcher;
+  if (!options.manifests.empty()) {
+    store::ManifestsSource::Options mopts;
+    mopts.poll_interval = std::chrono::milliseconds(200);
+    manifests = std::make_unique<store::ManifestsSource>(options.manifests, &store, mopts);
+    if (auto st = manifests->Start(); !st.ok()) {
+      KEEL_LOG(Error, "controller") << "manifests: " << st.error();
+      return 1;
+    }
+    KEEL_LOG(Info, "controller") << "reading objects from " << options.manifests;
+  } else {
+    auto cfg = options.kubeconfig.empty() ? k8s::LoadInCluster() : k8s::LoadKubeconfig(options.kubeconfig);
+    if (!cfg.ok()) {
+      KEEL_LOG(Error, "controller") << "kubernetes config: " << cfg.error();
+      return 1;
+    }
+    auto client = k8s::ApiClient::Create(*cfg);
+    if (!client.ok()) {
+      KEEL_LOG(Error, "controller") << "kubernetes client: " << client.error();
+      return 1;
+    }
+    api = std::move(*client);
+    k8s::WatchOptions wopts;
+    wopts.watch_namespace = options.watch_namespace;
+    watcher = std::make_unique<k8s::ListWatcher>(api.get(), &store, wopts);
+    watcher->Start();
+    KEEL_LOG(Info, "controller") << "watching " << cfg->server
+                                 << (options.watch_namespace.empty() ? " (all namespaces)"
+                                                                     : " namespace " + options.watch_namespace);
+  }
+  // An empty world is a world too: publish it so dataplanes become ready.
+  debouncer.Trigger();
+  KEEL_LOG(Info, "controller") << "config server on port " << server.port();
+
+  for (;;) {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (sig == SIGTERM || sig == SIGINT) break;
+  }
+  KEEL_LOG(Info, "controller") << "stopping";
+  if (watcher) watcher->Stop();
+  if (manifests) manifests->Stop();
+  debouncer.Stop();
+  server.Stop();
+  return 0;
+}
+
+}  // namespace keel::controller

@@ -1,0 +1,149 @@
+#include "dataplane/app.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <google/protobuf/util/json_util.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "common/log.h"
+#include "dataplane/admin/admin_server.h"
+#include "dataplane/config/config_client.h"
+#include "dataplane/proxy/runtime.h"
+
+namespace keel::dataplane {
+namespace {
+
+std::string Hostname() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "dataplane";
+  return buf;
+}
+
+// The applied runtime, kept here for the admin endpoints and for building the next one.
+struct Current {
+  std::mutex mu;
+  std::shared_ptr<const proxy::Runtime> runtime;
+};
+
+admin::Reply ConfigDump(Current* current) {
+  std::shared_ptr<const proxy::Runtime> rt;
+  {
+    std::lock_guard<std::mutex> lock(current->mu);
+    rt = current->runtime;
+  }
+  admin::Reply r;
+  r.content_type = "application/json";
+  if (!rt) {
+    r.body = "{}\n";
+    return r;
+  }
+  ::keel::config::v1::Snapshot copy = *rt->snapshot;
+  for (auto& cert : *copy.mutable_certificates()) cert.clear_private_key_pem();  // never dump key material
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.add_whitespace = true;
+  opts.preserve_proto_field_names = true;
+  std::string json;
+  if (!google::protobuf::util::MessageToJsonString(copy, &json, opts).ok()) {
+    r.status = 500;
+    r.body = "{\"error\":\"cannot render snapshot\"}\n";
+    return r;
+  }
+  r.body = std::move(json);
+  return r;
+}
+
+}  // namespace
+
+int Run(const AppOptions& options) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGPIPE);
+  // Block before any thread starts so every thread inherits the mask; sigwait below.
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  std::vector<std::unique_ptr<proxy::Worker>> workers;
+  for (int i = 0; i < options.workers; ++i) {
+    workers.push_back(std::make_unique<proxy::Worker>(i, options.proxy));
+    if (auto st = workers.back()->Listen(options.http_listen); !st.ok()) {
+      KEEL_LOG(Error, "dataplane") << st.error();
+      return 1;
+    }
+  }
+
+  Current current;
+  std::atomic<bool> draining{false};
+  dataplane::config::ClientOptions copts;
+  copts.controller_address = options.controller;
+  copts.node_id = options.node_id.empty() ? Hostname() : options.node_id;
+  copts.build_version = KEEL_VERSION;
+  auto apply = [&](std::shared_ptr<const ::keel::config::v1::Snapshot> snapshot) -> Status {
+    auto rt = proxy::Runtime::Build(std::move(snapshot));
+    if (!rt.ok()) return Error{rt.error()};
+    for (auto& w : workers) w->SetRuntime(*rt);
+    std::lock_guard<std::mutex> lock(current.mu);
+    current.runtime = *rt;
+    KEEL_LOG(Info, "dataplane") << "applied snapshot " << (*rt)->version();
+    return Status::Ok();
+  };
+  dataplane::config::ConfigClient client(copts, apply);
+
+  admin::AdminServer admin;
+  admin.Handle("/healthz", [](const std::string&, const std::string&) { return admin::Reply{200, "text/plain", "ok\n"}; });
+  admin.Handle("/readyz", [&](const std::string&, const std::string&) {
+    if (draining.load()) return admin::Reply{503, "text/plain", "draining\n"};
+    if (!client.has_snapshot()) return admin::Reply{503, "text/plain", "no snapshot yet\n"};
+    return admin::Reply{200, "text/plain", "ready " + client.version() + "\n"};
+  });
+  admin.Handle("/config_dump", [&](const std::string&, const std::string&) { return ConfigDump(&current); });
+  admin.Handle("/stats", [&](const std::string&, const std::string&) {
+    uint64_t open = 0, total = 0, requests = 0, retries = 0, upstream_errors = 0;
+    for (auto& w : workers) {
+      auto& s = w->stats();
+      open += s.connections_open.load();
+      total += s.connections_total.load();
+      requests += s.requests.load();
+      retries += s.retries.load();
+      upstream_errors += s.upstream_errors.load();
+    }
+    std::string body = "{\"connections_open\":" + std::to_string(open) + ",\"connections_total\":" +
+                       std::to_string(total) + ",\"requests\":" + std::to_string(requests) +
+                       ",\"retries\":" + std::to_string(retries) + ",\"upstream_errors\":" +
+                       std::to_string(upstream_errors) + ",\"config_version\":\"" + client.version() +
+                       "\",\"config_connected\":" + (client.connected() ? "true" : "false") +
+                       ",\"nacks\":" + std::to_string(client.nack_count()) + "}\n";
+    return admin::Reply{200, "application/json", body};
+  });
+  if (auto st = admin.Start(options.admin_listen); !st.ok()) {
+    KEEL_LOG(Error, "dataplane") << "admin: " << st.error();
+    return 1;
+  }
+
+  for (auto& w : workers) w->Start();
+  client.Start();
+  KEEL_LOG(Info, "dataplane") << "serving HTTP on " << options.http_listen << " with " << options.workers
+                              << " workers; admin on " << options.admin_listen << " (port " << admin.port()
+                              << "); controller " << options.controller;
+
+  for (;;) {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (sig == SIGTERM || sig == SIGINT) break;
+  }
+  KEEL_LOG(Info, "dataplane") << "draining for up to " << options.drain_timeout_ms << " ms";
+  draining = true;
+  for (auto& w : workers) w->Drain(options.drain_timeout_ms);
+  for (auto& w : workers) w->Join();
+  client.Stop();
+  admin.Stop();
+  KEEL_LOG(Info, "dataplane") << "stopped";
+  return 0;
+}
+
+}  // namespace keel::dataplane

@@ -1,0 +1,26 @@
+// The dataplane process as a whole: flags → workers, config client, admin server,
+// signal handling. main.cc only parses flags and calls Run.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "dataplane/proxy/worker.h"
+
+namespace keel::dataplane {
+
+struct AppOptions {
+  std::string controller = "127.0.0.1:18000";
+  std::string node_id;
+  std::string http_listen = "0.0.0.0:8080";
+  std::string admin_listen = "127.0.0.1:9901";
+  bool insecure_config_channel = false;
+  int workers = 1;
+  uint32_t drain_timeout_ms = 30000;
+  proxy::ProxyOptions proxy;
+};
+
+// Runs until SIGTERM/SIGINT, then drains. Returns the process exit code.
+int Run(const AppOptions& options);
+
+}  // namespace keel::dataplane

@@ -1,0 +1,556 @@
+#include "dataplane/proxy/http1_connection.h"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+
+#include "common/log.h"
+#include "dataplane/proxy/forward.h"
+#include "dataplane/proxy/worker.h"
+
+namespace keel::proxy {
+namespace {
+constexpr size_t kReadChunk = 16384;
+constexpr size_t kMaxBufferedIn = 256 * 1024;   // pipelined / not-yet-forwarded input
+constexpr size_t kMaxBufferedOut = 256 * 1024;  // before the upstream is paused
+
+void AppendChunkHeader(net::Buffer* out, size_t n) {
+  char buf[24];
+  auto [p, ec] = std::to_chars(buf, buf + 20, n, 16);
+  *p++ = '\r';
+  *p++ = '\n';
+  out->Append(std::string_view(buf, static_cast<size_t>(p - buf)));
+}
+}  // namespace
+
+Http1Connection::Http1Connection(Worker* worker, int fd, const net::Address& peer, uint16_t local_port)
+    : worker_(worker), fd_(fd), peer_(peer), peer_ip_(peer.Ip()), local_port_(local_port),
+      timer_([this] { OnTimeout(); }) {}
+
+Http1Connection::~Http1Connection() {
+  exchange_.reset();
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void Http1Connection::Start() {
+  interest_ = EPOLLIN | EPOLLRDHUP;
+  worker_->loop().Add(fd_, interest_, this);
+  ArmTimer(worker_->options().header_timeout_ms);
+}
+
+void Http1Connection::ArmTimer(uint32_t ms) { worker_->loop().Arm(&timer_, ms); }
+
+void Http1Connection::OnTimeout() {
+  switch (state_) {
+    case State::kHead:
+      // Slowloris: the header deadline runs from the first byte and is never extended.
+      if (!in_.empty()) {
+        close_after_response_ = true;
+        RespondLocal(408, "request header timeout\n");
+      } else {
+        Close();
+      }
+      return;
+    case State::kBody:
+      KEEL_LOG(Debug, "http1") << peer_ip_ << ": request body timeout";
+      if (!response_started_) {
+        if (exchange_) exchange_.reset();
+        close_after_response_ = true;
+        RespondLocal(408, "request body timeout\n");
+        return;
+      }
+      Close();
+      return;
+    default:
+      Close();  // idle keep-alive, or a client that stopped reading its response
+  }
+}
+
+void Http1Connection::UpdateInterest() {
+  if (state_ == State::kClosed) return;
+  uint32_t want = EPOLLRDHUP;
+  if (!paused_for_upstream_ && in_.size() < kMaxBufferedIn) want |= EPOLLIN;
+  if (!out_.empty()) want |= EPOLLOUT;
+  if (want != interest_) {
+    worker_->loop().Modify(fd_, want, this);
+    interest_ = want;
+  }
+}
+
+void Http1Connection::OnEvents(uint32_t events) {
+  if (state_ == State::kClosed) return;
+  if (events & EPOLLOUT) {
+    Flush();
+    if (state_ == State::kClosed) return;
+  }
+  if (events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) ReadSome();
+}
+
+void Http1Connection::ReadSome() {
+  bool eof = false;
+  while (in_.size() < kMaxBufferedIn && !paused_for_upstream_) {
+    char* p = in_.Prepare(kReadChunk);
+    ssize_t n = ::recv(fd_, p, kReadChunk, 0);
+    if (n > 0) {
+      in_.Commit(static_cast<size_t>(n));
+      worker_->stats().bytes_in.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
+      if (static_cast<size_t>(n) < kReadChunk) break;
+      continue;
+    }
+    if (n == 0) {
+      eof = true;
+      break;
+    }
+    if (errno == EAGAIN || errno == EINTR) break;
+    Close();
+    return;
+  }
+  if (state_ == State::kIdle && !in_.empty()) {
+    state_ = State::kHead;
+    started_ms_ = worker_->loop().now();
+    ArmTimer(worker_->options().header_timeout_ms);
+  }
+  if (state_ == State::kTunnel) {
+    if (exchange_ && !in_.empty()) exchange_->SendTunnel(in_.view());
+    in_.Clear();
+    if (eof) Close();
+    return;
+  }
+  Process();
+  if (state_ == State::kClosed) return;
+  if (eof) {
+    // A client that half-closes after sending its request still gets its answer;
+    // an idle or mid-head one is simply gone.
+    if (state_ == State::kIdle || state_ == State::kHead) {
+      Close();
+      return;
+    }
+    if (state_ == State::kBody) {
+      if (exchange_) exchange_.reset();
+      Close();
+      return;
+    }
+    close_after_response_ = true;
+    // Stop polling a half-closed socket for input (level-triggered RDHUP would spin).
+    paused_for_upstream_ = true;
+  }
+  UpdateInterest();
+}
+
+void Http1Connection::Process() {
+  while (state_ == State::kHead || state_ == State::kBody) {
+    if (state_ == State::kBody) {
+      if (!PumpBody()) return;
+      continue;
+    }
+    http1::RequestHead head;
+    auto r = http1::ParseRequestHead(in_.view(), worker_->options().downstream_limits, &head);
+    if (r.status == http1::ParseStatus::NeedMore) return;
+    if (r.status == http1::ParseStatus::Error) {
+      keep_alive_ = false;
+      close_after_response_ = true;
+      in_.Clear();
+      RespondLocal(r.http_status, std::string(r.reason) + "\n");
+      return;
+    }
+    if (r.status == http1::ParseStatus::H2Preface) {
+      // h2c prior knowledge lands with the HTTP/2 codec; until then say so clearly.
+      keep_alive_ = false;
+      close_after_response_ = true;
+      in_.Clear();
+      RespondLocal(505, "HTTP/2 prior knowledge is not enabled on this listener\n");
+      return;
+    }
+    HandleHead(head, r.consumed);
+  }
+}
+
+void Http1Connection::HandleHead(const http1::RequestHead& head, size_t consumed) {
+  worker_->stats().requests.fetch_add(1, std::memory_order_relaxed);
+  method_.assign(head.method);
+  host_.assign(head.host);
+  path_.assign(head.target);
+  minor_version_ = head.minor_version;
+  keep_alive_ = head.keep_alive && !worker_->draining();
+  head_request_ = head.method == "HEAD";
+  body_kind_ = head.body;
+  body_remaining_ = head.content_length;
+  body_received_ = 0;
+  response_started_ = response_done_ = false;
+  bytes_out_at_start_ = bytes_out_;
+  auto rid = FindHeader(head.fields(), "x-request-id");
+  if (rid && ValidRequestId(*rid)) request_id_.assign(*rid);
+  else worker_->NewRequestId(&request_id_);
+
+  RouteDecision d;
+  const Runtime* rt = worker_->runtime();
+  if (!rt) {
+    in_.Consume(consumed);
+    close_after_response_ = body_kind_ != http1::BodyKind::None;
+    RespondLocal(503, "no configuration received yet\n", "retry-after: 5\r\n");
+    return;
+  }
+  rt->Route(head, peer_ip_, worker_->Random(), &d);
+  labels_ = d.labels;
+  body_limit_ = d.policy && d.policy->max_request_body_bytes() ? d.policy->max_request_body_bytes()
+                                                                 : worker_->options().max_body_bytes;
+  if (d.kind != RouteDecision::Kind::kForward) {
+    in_.Consume(consumed);
+    // We don't read a body we won't forward: close after answering instead of
+    // guessing where the next request starts.
+    if (body_kind_ != http1::BodyKind::None && !(body_kind_ == http1::BodyKind::ContentLength &&
+                                                   body_remaining_ == 0)) {
+      close_after_response_ = true;
+    }
+    switch (d.kind) {
+      case RouteDecision::Kind::kNotFound: RespondLocal(404, "no route for this host and path\n"); break;
+      case RouteDecision::Kind::kNoEndpoints: RespondLocal(503, "no endpoint available\n"); break;
+      case RouteDecision::Kind::kRedirect: {
+        std::string loc = "location: " + d.location + "\r\n";
+        RespondLocal(d.status, "", loc);
+        break;
+      }
+      case RouteDecision::Kind::kDirect:
+        RespondLocal(d.status, d.body, {}, d.content_type.empty() ? "text/plain; charset=utf-8" : d.content_type);
+        break;
+      case RouteDecision::Kind::kForward: break;
+    }
+    return;
+  }
+  if (body_kind_ == http1::BodyKind::ContentLength && body_remaining_ > body_limit_) {
+    in_.Consume(consumed);
+    close_after_response_ = true;
+    RespondLocal(413, "request body too large\n");
+    return;
+  }
+  Forward(head, d);
+  in_.Consume(consumed);  // the head's views are dead from here on
+  if (state_ == State::kClosed) return;
+  if (body_kind_ == http1::BodyKind::None ||
+      (body_kind_ == http1::BodyKind::ContentLength && body_remaining_ == 0)) {
+    state_ = State::kAwaitResponse;
+    worker_->loop().Disarm(&timer_);
+  } else {
+    state_ = State::kBody;
+    if (body_kind_ == http1::BodyKind::Chunked) chunked_ = http1::ChunkedDecoder(worker_->options().downstream_limits);
+    ArmTimer(worker_->options().body_timeout_ms);
+  }
+}
+
+void Http1Connection::Forward(const http1::RequestHead& head, const RouteDecision& d) {
+  ExchangeRequest req;
+  req.head.reserve(512 + head.num_headers * 48);
+  ForwardInfo info;
+  info.client_ip = peer_ip_;
+  info.scheme = "http";
+  info.local_port = local_port_;
+  info.request_id = request_id_;
+  info.host_override = d.host_override;
+  info.trust_forwarded = worker_->options().trust_forwarded_headers;
+  AppendUpstreamHead(head, d.upstream_path, info, &req.head);
+  if (d.policy) {
+    for (const auto& h : d.policy->request_headers_to_add()) {
+      req.head += h.name() + ": " + h.value() + "\r\n";
+    }
+  }
+  switch (head.body) {
+    case http1::BodyKind::None: req.body = RequestBody::kNone; break;
+    case http1::BodyKind::ContentLength: req.body = RequestBody::kContentLength; break;
+    case http1::BodyKind::Chunked: req.body = RequestBody::kChunked; break;
+    default: req.body = RequestBody::kNone; break;
+  }
+  req.content_length = head.content_length;
+  req.head_method = head_request_;
+  req.idempotent = head.method == "GET" || head.method == "HEAD" || head.method == "OPTIONS" ||
+                   head.method == "PUT" || head.method == "DELETE" || head.method == "TRACE";
+  req.upgrade = head.upgrade;
+  worker_->runtime()->HashInputs(head, d.cluster, peer_ip_, &req.hash_key, &req.sticky_value);
+  if (head.expect_continue && req.body != RequestBody::kNone) {
+    // Answer 100 ourselves (as nginx does): the upstream sees a plain request.
+    out_.Append("HTTP/1.1 100 Continue\r\n\r\n");
+    Flush();
+  }
+  exchange_ = std::make_unique<Exchange>(worker_, this);
+  exchange_->Start(d, std::move(req));
+}
+
+bool Http1Connection::PumpBody() {
+  if (!exchange_) {
+    Close();
+    return false;
+  }
+  if (exchange_->Backlogged()) {
+    paused_for_upstream_ = true;
+    return false;
+  }
+  if (in_.empty()) return false;
+  ArmTimer(worker_->options().body_timeout_ms);
+  if (body_kind_ == http1::BodyKind::ContentLength) {
+    size_t n = std::min<uint64_t>(body_remaining_, in_.size());
+    exchange_->SendBody(in_.view().substr(0, n));
+    in_.Consume(n);
+    body_remaining_ -= n;
+    if (body_remaining_ == 0) {
+      exchange_->EndBody();
+      state_ = State::kAwaitResponse;
+      worker_->loop().Disarm(&timer_);
+    }
+    return state_ == State::kBody;
+  }
+  size_t used = 0;
+  bool too_big = false;
+  auto r = FeedChunked(chunked_, in_.view(), &used, [&](std::string_view piece) {
+    body_received_ += piece.size();
+    if (body_received_ > body_limit_) too_big = true;
+    if (!too_big) exchange_->SendBody(piece);
+  });
+  in_.Consume(used);
+  if (too_big || r == http1::ChunkedDecoder::Status::Error) {
+    exchange_.reset();
+    close_after_response_ = true;
+    in_.Clear();
+    if (response_started_) {
+      Close();
+    } else {
+      RespondLocal(too_big ? 413 : 400, too_big ? "request body too large\n" : "bad chunked body\n");
+    }
+    return false;
+  }
+  if (r == http1::ChunkedDecoder::Status::Done) {
+    exchange_->EndBody();
+    state_ = State::kAwaitResponse;
+    worker_->loop().Disarm(&timer_);
+    return false;
+  }
+  return used > 0 && state_ == State::kBody;
+}
+
+void Http1Connection::OnUpstreamWritable() {
+  if (!paused_for_upstream_ || !exchange_ || exchange_->Backlogged()) return;
+  paused_for_upstream_ = false;
+  Process();
+  if (state_ != State::kClosed) UpdateInterest();
+}
+
+void Http1Connection::OnResponseHead(const http1::ResponseHead& head, bool upgraded) {
+  response_started_ = true;
+  status_ = head.status;
+  scratch_.clear();
+  scratch_.append(minor_version_ == 0 ? "HTTP/1.0 " : "HTTP/1.1 ");
+  scratch_.append(std::to_string(head.status));
+  scratch_.push_back(' ');
+  scratch_.append(head.reason.empty() ? http1::ReasonPhrase(head.status) : head.reason);
+  scratch_.append("\r\n");
+  AppendResponseHeaders(head, upgraded, &scratch_);
+  if (upgraded) {
+    scratch_.append("\r\n");
+    out_.Append(scratch_);
+    state_ = State::kTunnel;
+    worker_->loop().Disarm(&timer_);
+    if (!in_.empty()) {
+      exchange_->SendTunnel(in_.view());
+      in_.Clear();
+    }
+    Flush();
+    return;
+  }
+  bool no_body = head_request_ || head.status == 204 || head.status == 304;
+  if (head.body == http1::BodyKind::ContentLength) {
+    scratch_.append("content-length: ");
+    scratch_.append(std::to_string(head.content_length));
+    scratch_.append("\r\n");
+    resp_mode_ = no_body ? RespMode::kNone : RespMode::kLength;
+  } else if (no_body || head.body == http1::BodyKind::None) {
+    resp_mode_ = RespMode::kNone;
+    if (!no_body) scratch_.append("content-length: 0\r\n");
+  } else if (minor_version_ >= 1) {
+    scratch_.append("transfer-encoding: chunked\r\n");
+    resp_mode_ = RespMode::kChunked;
+  } else {
+    resp_mode_ = RespMode::kClose;
+    keep_alive_ = false;
+  }
+  if (close_after_response_ || worker_->draining()) keep_alive_ = false;
+  if (!keep_alive_) scratch_.append("connection: close\r\n");
+  else if (minor_version_ == 0) scratch_.append("connection: keep-alive\r\n");
+  scratch_.append("\r\n");
+  out_.Append(scratch_);
+  Flush();
+}
+
+void Http1Connection::OnResponseBody(std::string_view data) {
+  if (state_ == State::kClosed) return;
+  if (resp_mode_ == RespMode::kNone) return;
+  if (resp_mode_ == RespMode::kChunked) {
+    AppendChunkHeader(&out_, data.size());
+    out_.Append(data);
+    out_.Append("\r\n");
+  } else {
+    out_.Append(data);
+  }
+  Flush();
+  if (state_ != State::kClosed && out_.size() > kMaxBufferedOut && exchange_ && !paused_for_client_) {
+    paused_for_client_ = true;
+    exchange_->PauseUpstream(true);
+  }
+}
+
+void Http1Connection::OnResponseEnd() {
+  if (state_ == State::kClosed) return;
+  if (state_ == State::kTunnel) {
+    Close();
+    return;
+  }
+  if (resp_mode_ == RespMode::kChunked) out_.Append("0\r\n\r\n");
+  if (resp_mode_ == RespMode::kClose) close_after_response_ = true;
+  if (state_ == State::kBody) close_after_response_ = true;  // request body not fully read
+  response_done_ = true;
+  FinishRequest();
+}
+
+void Http1Connection::OnResponseError(int status, const char* why) {
+  if (state_ == State::kClosed) return;
+  worker_->stats().upstream_errors.fetch_add(1, std::memory_order_relaxed);
+  if (status == 0 || response_started_) {
+    Close();  // mid-response: the client must see a truncated message, not a wrong one
+    return;
+  }
+  if (state_ == State::kBody) close_after_response_ = true;
+  std::string body = std::to_string(status) + " " + std::string(http1::ReasonPhrase(status)) + "\n";
+  RespondLocal(status, body);
+}
+
+void Http1Connection::OnTunnelData(std::string_view data) {
+  if (state_ == State::kClosed) return;
+  out_.Append(data);
+  Flush();
+}
+
+void Http1Connection::RespondLocal(int status, std::string_view body, std::string_view extra_headers,
+                                   std::string_view content_type) {
+  status_ = status;
+  response_started_ = true;
+  if (close_after_response_ || worker_->draining()) keep_alive_ = false;
+  scratch_.clear();
+  scratch_.append(minor_version_ == 0 ? "HTTP/1.0 " : "HTTP/1.1 ");
+  scratch_.append(std::to_string(status));
+  scratch_.push_back(' ');
+  scratch_.append(http1::ReasonPhrase(status));
+  scratch_.append("\r\ncontent-length: ");
+  scratch_.append(std::to_string(body.size()));
+  scratch_.append("\r\n");
+  if (!body.empty()) {
+    scratch_.append("content-type: ");
+    scratch_.append(content_type);
+    scratch_.append("\r\n");
+  }
+  scratch_.append(extra_headers);
+  if (!request_id_.empty()) scratch_.append("x-request-id: " + request_id_ + "\r\n");
+  if (!keep_alive_) scratch_.append("connection: close\r\n");
+  scratch_.append("\r\n");
+  if (!head_request_) scratch_.append(body);
+  out_.Append(scratch_);
+  response_done_ = true;
+  FinishRequest();
+}
+
+void Http1Connection::FinishRequest() {
+  if (status_ >= 100 && status_ < 600) {
+    worker_->stats().responses_by_class[status_ / 100].fetch_add(1, std::memory_order_relaxed);
+  }
+  if (exchange_) {
+    // We may be inside one of its callbacks: destroy it after the current event.
+    worker_->loop().Defer([ex = exchange_.release()] { delete ex; });
+  }
+  bool reusable = keep_alive_ && !close_after_response_ && state_ != State::kBody;
+  ResetRequest();
+  if (!reusable) {
+    state_ = State::kAwaitResponse;  // nothing more is read; close once flushed
+    close_after_response_ = true;
+    worker_->loop().Disarm(&timer_);
+    Flush();
+    return;
+  }
+  state_ = State::kIdle;
+  Flush();
+  if (state_ == State::kClosed) return;
+  if (!in_.empty()) {
+    // Pipelined request already buffered.
+    state_ = State::kHead;
+    started_ms_ = worker_->loop().now();
+    ArmTimer(worker_->options().header_timeout_ms);
+    Process();
+  } else {
+    ArmTimer(worker_->options().idle_timeout_ms);
+    if (out_.empty()) in_.Shrink();
+  }
+  if (state_ != State::kClosed) UpdateInterest();
+}
+
+void Http1Connection::ResetRequest() {
+  resp_mode_ = RespMode::kNone;
+  paused_for_client_ = false;
+  body_kind_ = http1::BodyKind::None;
+  response_started_ = false;
+}
+
+void Http1Connection::Flush() {
+  while (!out_.empty()) {
+    ssize_t n = ::send(fd_, out_.view().data(), out_.size(), MSG_NOSIGNAL);
+    if (n > 0) {
+      out_.Consume(static_cast<size_t>(n));
+      bytes_out_ += static_cast<uint64_t>(n);
+      worker_->stats().bytes_out.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+      // The client is slow to read: give it send_timeout per stall.
+      if (state_ == State::kAwaitResponse || state_ == State::kIdle) {
+        ArmTimer(worker_->options().send_timeout_ms);
+      }
+      break;
+    }
+    Close();
+    return;
+  }
+  if (out_.empty()) {
+    if (paused_for_client_ && exchange_) {
+      paused_for_client_ = false;
+      exchange_->PauseUpstream(false);
+    }
+    if (close_after_response_ && response_done_) {
+      Close();
+      return;
+    }
+    out_.Shrink();
+  }
+  UpdateInterest();
+}
+
+void Http1Connection::CloseWhenIdle() {
+  if (state_ == State::kIdle && out_.empty()) {
+    Close();
+    return;
+  }
+  close_after_response_ = true;
+  keep_alive_ = false;
+}
+
+void Http1Connection::Close() {
+  if (state_ == State::kClosed) return;
+  state_ = State::kClosed;
+  worker_->loop().Disarm(&timer_);
+  worker_->loop().Remove(fd_);
+  if (exchange_) {
+    if (exchange_->upstream_status() == 101) exchange_->TunnelClosed();
+    worker_->loop().Defer([ex = exchange_.release()] { delete ex; });
+  }
+  ::shutdown(fd_, SHUT_RDWR);
+  worker_->RemoveConnection(this);
+  worker_->loop().Defer([this] { delete this; });
+}
+
+}  // namespace keel::proxy

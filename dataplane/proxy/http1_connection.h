@@ -1,0 +1,93 @@
+// Http1Connection: one client connection speaking HTTP/1.x. Reads and parses request
+// heads (our strict parser), routes, hands the request to an Exchange, streams the
+// request body up and the response down with backpressure both ways, and enforces
+// the slow-client timeouts. Pipelined requests are served one after another.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "dataplane/event/loop.h"
+#include "dataplane/http1/parser.h"
+#include "dataplane/net/buffer.h"
+#include "dataplane/net/socket.h"
+#include "dataplane/proxy/exchange.h"
+
+namespace keel::proxy {
+
+class Worker;
+
+class Http1Connection final : public event::Handler, public ResponseSink {
+ public:
+  Http1Connection(Worker* worker, int fd, const net::Address& peer, uint16_t local_port);
+  ~Http1Connection() override;
+
+  void Start();
+  // Graceful shutdown: close now if idle, else after the current response.
+  void CloseWhenIdle();
+
+  void OnEvents(uint32_t events) override;
+
+  // ResponseSink
+  void OnResponseHead(const http1::ResponseHead& head, bool upgraded) override;
+  void OnResponseBody(std::string_view data) override;
+  void OnResponseEnd() override;
+  void OnResponseError(int status, const char* why) override;
+  void OnTunnelData(std::string_view data) override;
+  void OnUpstreamWritable() override;
+
+ private:
+  enum class State { kIdle, kHead, kBody, kAwaitResponse, kTunnel, kClosed };
+  enum class RespMode { kNone, kLength, kChunked, kClose };
+
+  void ReadSome();
+  void Process();
+  void HandleHead(const http1::RequestHead& head, size_t consumed);
+  bool PumpBody();
+  void Forward(const http1::RequestHead& head, const RouteDecision& d);
+  void RespondLocal(int status, std::string_view body, std::string_view extra_headers = {},
+                    std::string_view content_type = "text/plain; charset=utf-8");
+  void FinishRequest();
+  void Flush();
+  void Close();
+  void UpdateInterest();
+  void ArmTimer(uint32_t ms);
+  void OnTimeout();
+  void ResetRequest();
+
+  Worker* worker_;
+  int fd_;
+  net::Address peer_;
+  std::string peer_ip_;
+  uint16_t local_port_;
+  State state_ = State::kIdle;
+  uint32_t interest_ = 0;
+  net::Buffer in_, out_;
+  event::Timer timer_;
+  std::unique_ptr<Exchange> exchange_;
+
+  // Per-request state (strings keep their capacity across requests).
+  std::string method_, host_, path_, request_id_;
+  int minor_version_ = 1;
+  bool keep_alive_ = true;
+  bool head_request_ = false;
+  bool response_started_ = false;
+  bool response_done_ = false;
+  bool close_after_response_ = false;
+  bool paused_for_upstream_ = false;
+  bool paused_for_client_ = false;
+  http1::BodyKind body_kind_ = http1::BodyKind::None;
+  uint64_t body_remaining_ = 0;
+  uint64_t body_received_ = 0;
+  uint64_t body_limit_ = 0;
+  http1::ChunkedDecoder chunked_;
+  RespMode resp_mode_ = RespMode::kNone;
+  int status_ = 0;
+  uint64_t started_ms_ = 0;
+  uint64_t bytes_out_at_start_ = 0;
+  uint64_t bytes_out_ = 0;
+  RouteLabels labels_;
+  std::string scratch_;
+};
+
+}  // namespace keel::proxy

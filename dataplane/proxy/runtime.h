@@ -1,0 +1,45 @@
+// Runtime: everything a worker needs from one snapshot, compiled once on the config
+// thread and then shared read-only by all workers (route table, cluster table, the
+// snapshot itself for the config dump). Building it is the validation step: a
+// snapshot that does not compile is NACKed and the previous Runtime keeps serving.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "common/result.h"
+#include "dataplane/http1/parser.h"
+#include "dataplane/proxy/access_list.h"
+#include "dataplane/proxy/decision.h"
+#include "dataplane/router/route_table.h"
+#include "dataplane/upstream/cluster.h"
+#include "keel/config/v1/config.pb.h"
+
+namespace keel::proxy {
+
+class Runtime {
+ public:
+  static Result<std::shared_ptr<const Runtime>> Build(std::shared_ptr<const config::v1::Snapshot> snapshot);
+  // Endpoint-only change: routes are shared with `this`, only the touched clusters rebuilt.
+  Result<std::shared_ptr<const Runtime>> WithEndpoints(std::shared_ptr<const config::v1::Snapshot> snapshot,
+                                                       const config::v1::EndpointDelta& delta) const;
+
+  // Host → virtual host → route → decision. `random` splits weighted clusters.
+  void Route(const http1::RequestHead& head, std::string_view client_ip, uint64_t random,
+             RouteDecision* out) const;
+  // The balancer inputs of `cluster` for this request: hash key and sticky cookie value.
+  void HashInputs(const http1::RequestHead& head, uint32_t cluster, std::string_view client_ip,
+                  std::string* hash_key, std::string* sticky) const;
+
+  const std::string& version() const { return snapshot->version(); }
+
+  std::shared_ptr<const config::v1::Snapshot> snapshot;
+  std::shared_ptr<const router::RouteTable> routes;
+  std::shared_ptr<const upstream::ClusterTable> clusters;
+  // Parsed allow/deny lists of the routes that have one.
+  std::unordered_map<const router::RouteEntry*, AccessList> access;
+};
+
+}  // namespace keel::proxy

@@ -1,0 +1,145 @@
+#include "dataplane/proxy/worker.h"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/log.h"
+#include "dataplane/net/socket.h"
+#include "dataplane/proxy/http1_connection.h"
+
+namespace keel::proxy {
+
+class Worker::Listener : public event::Handler {
+ public:
+  Listener(Worker* w, int fd, uint16_t port) : worker_(w), fd_(fd), port_(port) {}
+  ~Listener() override { ::close(fd_); }
+  void OnEvents(uint32_t) override { worker_->Accept(fd_); }
+  int fd() const { return fd_; }
+  uint16_t port() const { return port_; }
+
+ private:
+  Worker* worker_;
+  int fd_;
+  uint16_t port_;
+};
+
+Worker::Worker(int index, const ProxyOptions& options)
+    : index_(index), options_(options), clusters_(0x9e3779b97f4a7c15ull * static_cast<uint64_t>(index + 1)),
+      rng_(std::random_device{}() ^ (static_cast<uint64_t>(index) << 32)) {
+  pool_ = std::make_unique<UpstreamPool>(&loop_, options_.upstream_max_idle, options_.upstream_idle_timeout_ms);
+}
+
+Worker::~Worker() {
+  for (auto* c : std::vector<Http1Connection*>(connections_.begin(), connections_.end())) delete c;
+}
+
+Status Worker::Listen(const std::string& address) {
+  auto addr = net::ParseHostPort(address);
+  if (!addr.ok()) return Error{addr.error()};
+  auto fd = net::Listen(*addr, /*reuse_port=*/true);
+  if (!fd.ok()) return Error{fd.error()};
+  auto local = net::LocalAddress(*fd);
+  uint16_t port = local.ok() ? local->port() : addr->port();
+  listeners_.push_back(std::make_unique<Listener>(this, *fd, port));
+  loop_.Add(*fd, EPOLLIN, listeners_.back().get());
+  return Status::Ok();
+}
+
+void Worker::Start() {
+  thread_ = std::thread([this] { loop_.Run(); });
+}
+
+void Worker::Join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Worker::Accept(int listen_fd) {
+  // Bounded per turn so one busy listener cannot starve established connections.
+  for (int i = 0; i < 64; ++i) {
+    net::Address peer;
+    peer.len = sizeof peer.storage;
+    int fd = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&peer.storage), &peer.len,
+                       SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED) return;
+      KEEL_LOG(Warn, "worker") << "accept: " << strerror(errno);  // EMFILE and friends
+      return;
+    }
+    if (connections_.size() >= options_.max_connections || draining_) {
+      stats_.connections_rejected.fetch_add(1, std::memory_order_relaxed);
+      ::close(fd);
+      continue;
+    }
+    net::SetNoDelay(fd);
+    uint16_t port = 0;
+    for (auto& l : listeners_) {
+      if (l->fd() == listen_fd) port = l->port();
+    }
+    auto* c = new Http1Connection(this, fd, peer, port);
+    AddConnection(c);
+    c->Start();
+  }
+}
+
+void Worker::AddConnection(Http1Connection* c) {
+  connections_.insert(c);
+  stats_.connections_open.fetch_add(1, std::memory_order_relaxed);
+  stats_.connections_total.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Worker::RemoveConnection(Http1Connection* c) {
+  if (connections_.erase(c)) stats_.connections_open.fetch_sub(1, std::memory_order_relaxed);
+  if (draining_ && connections_.empty()) loop_.Stop();
+}
+
+void Worker::SetRuntime(std::shared_ptr<const Runtime> runtime) {
+  loop_.Post([this, rt = std::move(runtime)]() mutable { ApplyRuntime(std::move(rt)); });
+}
+
+void Worker::ApplyRuntime(std::shared_ptr<const Runtime> runtime) {
+  clusters_.Update(runtime->clusters);
+  runtime_ = std::move(runtime);
+  // Idle connections to endpoints that left every cluster are closed now; busy ones
+  // finish their request first (the exchange holds them).
+  std::unordered_set<std::string> live;
+  for (size_t i = 0; i < runtime_->clusters->size(); ++i) {
+    for (const auto& ep : runtime_->clusters->at(i)->endpoints().endpoints()) live.insert(ep.key);
+  }
+  pool_->CloseIdleExcept([&](const std::string& key) { return live.count(key) > 0; });
+}
+
+void Worker::Drain(uint32_t deadline_ms) {
+  loop_.Post([this, deadline_ms] {
+    draining_ = true;
+    for (auto& l : listeners_) loop_.Remove(l->fd());
+    listeners_.clear();
+    for (auto* c : std::vector<Http1Connection*>(connections_.begin(), connections_.end())) c->CloseWhenIdle();
+    pool_->CloseAllIdle();
+    if (connections_.empty()) {
+      loop_.Stop();
+      return;
+    }
+    drain_timer_ = std::make_unique<event::Timer>([this] {
+      KEEL_LOG(Warn, "worker") << "worker " << index_ << ": drain timeout with " << connections_.size()
+                               << " connections open";
+      loop_.Stop();
+    });
+    loop_.Arm(drain_timer_.get(), deadline_ms);
+  });
+}
+
+void Worker::NewRequestId(std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  uint64_t a = rng_(), b = rng_();
+  out->resize(32);
+  for (int i = 0; i < 16; ++i) {
+    (*out)[i] = kHex[(a >> (i * 4)) & 15];
+    (*out)[16 + i] = kHex[(b >> (i * 4)) & 15];
+  }
+}
+
+}  // namespace keel::proxy
