@@ -14,6 +14,7 @@
 #include "controller/serve/debounce.h"
 #include "controller/store/manifests.h"
 #include "controller/store/store.h"
+#include "controller/translate/x509_openssl.h"
 
 namespace keel::controller {
 namespace {
@@ -49,7 +50,7 @@ int Run(const AppOptions& options) {
   }
 
   store::Store store;
-  translate::PemStructureValidator validator;
+  translate::OpenSslCertificateValidator validator;
   translate::TranslateOptions topts = options.translate;
   if (!topts.certificate_validator) topts.certificate_validator = &validator;
   Reconciler reconciler(&store, topts,

@@ -52,7 +52,8 @@ def request(port, path="/", host="example.test", method="GET", headers=None, bod
     try:
         h = {"Host": host}
         h.update(headers or {})
-        conn.request(method, path, body=body, headers=h)
+        chunked = h.get("Transfer-Encoding", "").lower() == "chunked"
+        conn.request(method, path, body=body, headers=h, encode_chunked=chunked)
         r = conn.getresponse()
         return Response(r.status, {k.lower(): v for k, v in r.getheaders()}, r.read())
     finally:
@@ -77,9 +78,10 @@ class Env:
         return False
 
     def _spawn(self, name, argv, **kw):
-        log = open(os.path.join(self.dir, name + ".log"), "wb")
-        p = subprocess.Popen(argv, stdout=kw.pop("stdout", log), stderr=log, **kw)
-        p.log_path = log.name
+        log_path = os.path.join(self.dir, name + ".log")
+        with open(log_path, "wb") as log:  # the child keeps its own copy of the fd
+            p = subprocess.Popen(argv, stdout=kw.pop("stdout", log), stderr=log, **kw)
+        p.log_path = log_path
         p.name = name
         self.procs.append(p)
         return p
@@ -96,6 +98,8 @@ class Env:
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
+        if p.stdout:
+            p.stdout.close()
         if p in self.procs:
             self.procs.remove(p)
 
