@@ -29,10 +29,10 @@ int main(int argc, char** argv) {
   flags.String("config-tls-cert", &tls_cert, "PEM certificate for the config stream");
   flags.String("config-tls-key", &tls_key, "PEM private key for the config stream");
   flags.String("config-tls-ca", &tls_ca, "PEM CA that dataplane client certificates must chain to");
-  flags.String("metrics-listen", &metrics_listen, "Address for /metrics, /healthz, /readyz and diagnostics");
-  flags.String("publish-service", &publish_service, "namespace/name of the Service whose address goes into Ingress status");
-  flags.String("publish-address", &publish_address, "Fixed address(es) for Ingress status, comma-separated");
-  flags.Bool("leader-elect", &leader_elect, "Use a coordination.k8s.io Lease so only one replica writes status and Events");
+  flags.String("metrics-listen", &metrics_listen, "Address for /metrics, /healthz and diagnostics (not served yet)");
+  flags.String("publish-service", &publish_service, "namespace/name of the Service whose address goes into Ingress status (status writing not wired yet)");
+  flags.String("publish-address", &publish_address, "Fixed address(es) for Ingress status, comma-separated (status writing not wired yet)");
+  flags.Bool("leader-elect", &leader_elect, "Use a coordination.k8s.io Lease so only one replica writes status and Events (not wired yet)");
   flags.String("election-id", &election_id, "Name of the leader-election Lease");
   flags.String("default-ssl-certificate", &default_ssl_certificate, "namespace/name of the TLS Secret served when no host certificate matches");
   flags.String("log-level", &log_level, "debug, info, warn or error");

@@ -84,7 +84,12 @@ int Run(const AppOptions& options) {
   copts.node_id = options.node_id.empty() ? Hostname() : options.node_id;
   copts.build_version = KEEL_VERSION;
   auto apply = [&](std::shared_ptr<const ::keel::config::v1::Snapshot> snapshot) -> Status {
-    auto rt = proxy::Runtime::Build(std::move(snapshot));
+    std::shared_ptr<const proxy::Runtime> previous;
+    {
+      std::lock_guard<std::mutex> lock(current.mu);
+      previous = current.runtime;
+    }
+    auto rt = proxy::Runtime::Build(std::move(snapshot), previous.get());
     if (!rt.ok()) return Error{rt.error()};
     for (auto& w : workers) w->SetRuntime(*rt);
     std::lock_guard<std::mutex> lock(current.mu);

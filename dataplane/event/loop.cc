@@ -182,6 +182,7 @@ void EventLoop::Run() {
     }
   }
   RunPosted();
+  stopping_ = false;  // Run() may be called again (tests step the loop this way)
 }
 
 }  // namespace keel::event

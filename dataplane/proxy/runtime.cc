@@ -32,10 +32,11 @@ void Direct(RouteDecision* out, int status, std::string body) {
 
 }  // namespace
 
-Result<std::shared_ptr<const Runtime>> Runtime::Build(std::shared_ptr<const config::v1::Snapshot> snapshot) {
+Result<std::shared_ptr<const Runtime>> Runtime::Build(std::shared_ptr<const config::v1::Snapshot> snapshot,
+                                                      const Runtime* previous) {
   auto routes = router::RouteTable::Build(*snapshot);
   if (!routes.ok()) return Error{"routes: " + routes.error()};
-  auto clusters = upstream::ClusterTable::Build(*snapshot);
+  auto clusters = upstream::ClusterTable::Build(*snapshot, previous ? previous->clusters.get() : nullptr);
   if (!clusters.ok()) return Error{"clusters: " + clusters.error()};
   auto rt = std::make_shared<Runtime>();
   rt->snapshot = std::move(snapshot);

@@ -21,10 +21,9 @@ namespace keel::proxy {
 
 class Runtime {
  public:
-  static Result<std::shared_ptr<const Runtime>> Build(std::shared_ptr<const config::v1::Snapshot> snapshot);
-  // Endpoint-only change: routes are shared with `this`, only the touched clusters rebuilt.
-  Result<std::shared_ptr<const Runtime>> WithEndpoints(std::shared_ptr<const config::v1::Snapshot> snapshot,
-                                                       const config::v1::EndpointDelta& delta) const;
+  // `previous` (may be null) lets unchanged clusters be shared instead of rebuilt.
+  static Result<std::shared_ptr<const Runtime>> Build(std::shared_ptr<const config::v1::Snapshot> snapshot,
+                                                      const Runtime* previous = nullptr);
 
   // Host → virtual host → route → decision. `random` splits weighted clusters.
   void Route(const http1::RequestHead& head, std::string_view client_ip, uint64_t random,
