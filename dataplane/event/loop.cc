@@ -49,6 +49,7 @@ EventLoop::EventLoop() {
 }
 
 EventLoop::~EventLoop() {
+  for (auto& fn : deferred_) fn();
   for (Timer* t : heap_) t->heap_index_ = -1;
   ::close(wakefd_);
   ::close(epfd_);
@@ -182,6 +183,13 @@ void EventLoop::Run() {
     }
   }
   RunPosted();
+  // Deferred destructions queued during the last turn (or by the posts just run)
+  // must not outlive the loop: run them now.
+  while (!deferred_.empty()) {
+    std::vector<std::function<void()>> batch;
+    batch.swap(deferred_);
+    for (auto& fn : batch) fn();
+  }
   stopping_ = false;  // Run() may be called again (tests step the loop this way)
 }
 
