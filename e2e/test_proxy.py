@@ -206,6 +206,32 @@ class ProxyTest(KeelTestCase):
         for _ in range(10):
             self.assertEqual(request(dp.http_port, "/", "app.example.test").status, 200)
 
+    def test_websocket_is_tunnelled(self):
+        env, dp, _, _ = self.start_world()
+        s = socket.create_connection(("127.0.0.1", dp.http_port))
+        s.settimeout(5)
+        s.sendall(b"GET /api/ws HTTP/1.1\r\nHost: app.example.test\r\nConnection: Upgrade\r\n"
+                  b"Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+                  b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += s.recv(1)
+        self.assertTrue(head.startswith(b"HTTP/1.1 101"), head)
+        self.assertIn(b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", head)  # RFC 6455's sample accept value
+        for text in (b"hello", b"x" * 300):
+            mask = b"\x01\x02\x03\x04"
+            masked = bytes(b ^ mask[i % 4] for i, b in enumerate(text))
+            length = bytes([0x80 | len(text)]) if len(text) < 126 else bytes([0x80 | 126]) + len(text).to_bytes(2, "big")
+            s.sendall(b"\x81" + length + mask + masked)
+            frame = b""
+            want = 2 + (0 if len(text) < 126 else 2) + len(text)
+            while len(frame) < want:
+                frame += s.recv(4096)
+            self.assertEqual(frame[0], 0x81)
+            self.assertEqual(frame[-len(text):], text)
+        s.close()
+        self.assertEqual(request(dp.http_port, "/api", "app.example.test").status, 200)
+
     def test_malformed_requests_get_400_and_close(self):
         env, dp, _, _ = self.start_world()
         for raw in [b"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",

@@ -90,6 +90,15 @@ void Exchange::Attempt() {
   const upstream::Endpoint& ep = sel_->endpoint(*picked);
   tried_.Add(ep.sticky_hash);
   upstream_addr_ = ep.key;
+  affinity_header_.clear();
+  if (sel_->cluster().sticky() && req_.sticky_value != ep.sticky_value) {
+    const auto& sticky = sel_->cluster().lb().sticky();
+    affinity_header_ = "set-cookie: " + sticky.name() + "=" + ep.sticky_value +
+                       "; Path=" + (sticky.path().empty() ? "/" : sticky.path()) + "; HttpOnly";
+    if (sticky.max_age_s()) affinity_header_ += "; Max-Age=" + std::to_string(sticky.max_age_s());
+    if (sticky.secure()) affinity_header_ += "; Secure";
+    affinity_header_ += "\r\n";
+  }
   ticket_ = sel_->OnRequestStart(*picked);
   ticket_live_ = true;
   attempt_started_ns_ = ctx.now_ns;

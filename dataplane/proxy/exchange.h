@@ -72,6 +72,9 @@ class Exchange final : public UpstreamListener {
   // Where the request went, for the access log.
   const std::string& upstream_address() const { return upstream_addr_; }
   int upstream_status() const { return upstream_status_; }
+  // "set-cookie: ...\r\n" for session affinity when the client's cookie does not name
+  // the endpoint that served it (none sent, or its endpoint is gone); else empty.
+  const std::string& affinity_header() const { return affinity_header_; }
   uint32_t attempts() const { return attempts_; }
 
   // UpstreamListener
@@ -124,6 +127,7 @@ class Exchange final : public UpstreamListener {
   upstream::TriedSet tried_;
   uint64_t attempt_started_ns_ = 0;
   std::string upstream_addr_;
+  std::string affinity_header_;
 };
 
 }  // namespace keel::proxy

@@ -6,8 +6,10 @@
 
 #include <cerrno>
 #include <charconv>
+#include <optional>
 
 #include "common/log.h"
+#include "dataplane/http2/http2_connection.h"
 #include "dataplane/proxy/forward.h"
 #include "dataplane/proxy/worker.h"
 
@@ -147,7 +149,7 @@ void Http1Connection::Process() {
       continue;
     }
     http1::RequestHead head;
-    auto r = http1::ParseRequestHead(in_.view(), worker_->options().downstream_limits, &head);
+    auto r = http1::ParseRequestHead(in_.view(), worker_->options().downstream_limits, &head, &hint_);
     if (r.status == http1::ParseStatus::NeedMore) return;
     if (r.status == http1::ParseStatus::Error) {
       keep_alive_ = false;
@@ -157,15 +159,36 @@ void Http1Connection::Process() {
       return;
     }
     if (r.status == http1::ParseStatus::H2Preface) {
-      // h2c prior knowledge lands with the HTTP/2 codec; until then say so clearly.
+      // h2c prior knowledge (RFC 9113 §3.3). Only on a connection with nothing of ours
+      // left to send; a preface after HTTP/1 responses is a confused client.
+      if (out_.empty()) {
+        HandOffToHttp2(nullptr, 0);
+        return;
+      }
       keep_alive_ = false;
       close_after_response_ = true;
       in_.Clear();
       RespondLocal(505, "HTTP/2 prior knowledge is not enabled on this listener\n");
       return;
     }
+    if (head.h2c_upgrade && out_.empty() && !worker_->draining() && Http2Connection::CanUpgrade(head)) {
+      HandOffToHttp2(&head, r.consumed);
+      return;
+    }
     HandleHead(head, r.consumed);
   }
+}
+
+void Http1Connection::HandOffToHttp2(const http1::RequestHead* upgrade, size_t consumed) {
+  worker_->loop().Disarm(&timer_);
+  worker_->loop().Remove(fd_);  // the h2 connection registers the fd as its own handler
+  auto* h2 = new Http2Connection(worker_, fd_, peer_, local_port_);
+  worker_->ReplaceConnection(this, h2);
+  fd_ = -1;
+  state_ = State::kClosed;
+  // Start copies what it keeps: `upgrade` and the rest of in_ die with us.
+  h2->Start(in_.view().substr(consumed), upgrade);
+  worker_->loop().Defer([this] { delete this; });
 }
 
 void Http1Connection::HandleHead(const http1::RequestHead& head, size_t consumed) {
@@ -250,7 +273,14 @@ void Http1Connection::Forward(const http1::RequestHead& head, const RouteDecisio
   info.request_id = request_id_;
   info.host_override = d.host_override;
   info.trust_forwarded = worker_->options().trust_forwarded_headers;
-  AppendUpstreamHead(head, d.upstream_path, info, &req.head);
+  // An h2c upgrade we did not take (request body, draining) is ignored, RFC 9110 §7.8:
+  // the upstream must not see Upgrade: h2c.
+  std::optional<http1::RequestHead> plain;
+  if (head.h2c_upgrade) {
+    plain.emplace(head);
+    plain->upgrade = plain->h2c_upgrade = false;
+  }
+  AppendUpstreamHead(plain ? *plain : head, d.upstream_path, info, &req.head);
   if (d.policy) {
     for (const auto& h : d.policy->request_headers_to_add()) {
       req.head += h.name() + ": " + h.value() + "\r\n";
@@ -266,7 +296,7 @@ void Http1Connection::Forward(const http1::RequestHead& head, const RouteDecisio
   req.head_method = head_request_;
   req.idempotent = head.method == "GET" || head.method == "HEAD" || head.method == "OPTIONS" ||
                    head.method == "PUT" || head.method == "DELETE" || head.method == "TRACE";
-  req.upgrade = head.upgrade;
+  req.upgrade = head.upgrade && !head.h2c_upgrade;
   worker_->runtime()->HashInputs(head, d.cluster, peer_ip_, &req.hash_key, &req.sticky_value);
   if (head.expect_continue && req.body != RequestBody::kNone) {
     // Answer 100 ourselves (as nginx does): the upstream sees a plain request.
@@ -345,6 +375,7 @@ void Http1Connection::OnResponseHead(const http1::ResponseHead& head, bool upgra
   scratch_.append(head.reason.empty() ? http1::ReasonPhrase(head.status) : head.reason);
   scratch_.append("\r\n");
   AppendResponseHeaders(head, upgraded, &scratch_);
+  if (exchange_) scratch_.append(exchange_->affinity_header());
   if (upgraded) {
     scratch_.append("\r\n");
     out_.Append(scratch_);

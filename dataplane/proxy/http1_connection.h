@@ -12,19 +12,18 @@
 #include "dataplane/net/buffer.h"
 #include "dataplane/net/socket.h"
 #include "dataplane/proxy/exchange.h"
+#include "dataplane/proxy/worker.h"
 
 namespace keel::proxy {
 
-class Worker;
-
-class Http1Connection final : public event::Handler, public ResponseSink {
+class Http1Connection final : public DownstreamConnection, public ResponseSink {
  public:
   Http1Connection(Worker* worker, int fd, const net::Address& peer, uint16_t local_port);
   ~Http1Connection() override;
 
   void Start();
   // Graceful shutdown: close now if idle, else after the current response.
-  void CloseWhenIdle();
+  void CloseWhenIdle() override;
 
   void OnEvents(uint32_t events) override;
 
@@ -43,6 +42,9 @@ class Http1Connection final : public event::Handler, public ResponseSink {
   void ReadSome();
   void Process();
   void HandleHead(const http1::RequestHead& head, size_t consumed);
+  // h2c: an Http2Connection takes over the socket, the unread bytes and our place in
+  // the worker; `upgrade` is the request that asked for it (Upgrade: h2c), if any.
+  void HandOffToHttp2(const http1::RequestHead* upgrade, size_t consumed);
   bool PumpBody();
   void Forward(const http1::RequestHead& head, const RouteDecision& d);
   void RespondLocal(int status, std::string_view body, std::string_view extra_headers = {},
@@ -81,6 +83,9 @@ class Http1Connection final : public event::Handler, public ResponseSink {
   uint64_t body_received_ = 0;
   uint64_t body_limit_ = 0;
   http1::ChunkedDecoder chunked_;
+  // Resumes head parsing where the last read stopped: a client trickling its head a
+  // byte at a time costs O(n), not O(n²).
+  http1::ParseHint hint_;
   RespMode resp_mode_ = RespMode::kNone;
   int status_ = 0;
   uint64_t started_ms_ = 0;

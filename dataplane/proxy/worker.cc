@@ -34,7 +34,7 @@ Worker::Worker(int index, const ProxyOptions& options)
 }
 
 Worker::~Worker() {
-  for (auto* c : std::vector<Http1Connection*>(connections_.begin(), connections_.end())) delete c;
+  for (auto* c : std::vector<DownstreamConnection*>(connections_.begin(), connections_.end())) delete c;
 }
 
 Status Worker::Listen(const std::string& address) {
@@ -85,15 +85,19 @@ void Worker::Accept(int listen_fd) {
   }
 }
 
-void Worker::AddConnection(Http1Connection* c) {
+void Worker::AddConnection(DownstreamConnection* c) {
   connections_.insert(c);
   stats_.connections_open.fetch_add(1, std::memory_order_relaxed);
   stats_.connections_total.fetch_add(1, std::memory_order_relaxed);
 }
 
-void Worker::RemoveConnection(Http1Connection* c) {
+void Worker::RemoveConnection(DownstreamConnection* c) {
   if (connections_.erase(c)) stats_.connections_open.fetch_sub(1, std::memory_order_relaxed);
   if (draining_ && connections_.empty()) loop_.Stop();
+}
+
+void Worker::ReplaceConnection(DownstreamConnection* prev, DownstreamConnection* next) {
+  if (connections_.erase(prev)) connections_.insert(next);
 }
 
 void Worker::SetRuntime(std::shared_ptr<const Runtime> runtime) {
@@ -117,7 +121,7 @@ void Worker::Drain(uint32_t deadline_ms) {
     draining_ = true;
     for (auto& l : listeners_) loop_.Remove(l->fd());
     listeners_.clear();
-    for (auto* c : std::vector<Http1Connection*>(connections_.begin(), connections_.end())) c->CloseWhenIdle();
+    for (auto* c : std::vector<DownstreamConnection*>(connections_.begin(), connections_.end())) c->CloseWhenIdle();
     pool_->CloseAllIdle();
     if (connections_.empty()) {
       loop_.Stop();

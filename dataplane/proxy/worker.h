@@ -15,6 +15,7 @@
 
 #include "dataplane/event/loop.h"
 #include "dataplane/http1/parser.h"
+#include "dataplane/http2/options.h"
 #include "dataplane/proxy/decision.h"
 #include "dataplane/proxy/runtime.h"
 #include "dataplane/proxy/upstream_pool.h"
@@ -23,6 +24,13 @@
 namespace keel::proxy {
 
 class Http1Connection;
+
+// A client connection the worker tracks for draining and shutdown: HTTP/1 or h2.
+class DownstreamConnection : public event::Handler {
+ public:
+  // Graceful shutdown: close now if idle, else once in-flight requests are answered.
+  virtual void CloseWhenIdle() = 0;
+};
 
 struct ProxyOptions {
   uint32_t header_timeout_ms = 10000;
@@ -39,6 +47,8 @@ struct ProxyOptions {
   http1::Limits upstream_limits;
   // Keep X-Forwarded-For from clients (only behind a trusted load balancer).
   bool trust_forwarded_headers = false;
+  // Downstream HTTP/2 (h2c) SETTINGS and abuse limits.
+  h2::SessionOptions http2;
 };
 
 struct WorkerStats {
@@ -82,8 +92,10 @@ class Worker {
   // 32 hex digits, for X-Request-ID.
   void NewRequestId(std::string* out);
 
-  void AddConnection(Http1Connection* c);
-  void RemoveConnection(Http1Connection* c);
+  void AddConnection(DownstreamConnection* c);
+  void RemoveConnection(DownstreamConnection* c);
+  // h2c hand-off: `next` takes `prev`'s place; the connection counters do not change.
+  void ReplaceConnection(DownstreamConnection* prev, DownstreamConnection* next);
 
  private:
   class Listener;
@@ -97,7 +109,7 @@ class Worker {
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::shared_ptr<const Runtime> runtime_;
   upstream::WorkerClusters clusters_;
-  std::unordered_set<Http1Connection*> connections_;
+  std::unordered_set<DownstreamConnection*> connections_;
   std::mt19937_64 rng_;
   WorkerStats stats_;
   bool draining_ = false;
