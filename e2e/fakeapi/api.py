@@ -105,7 +105,6 @@ class Api:
         return None
 
     def _defaults(self, res, obj):
-        spec = obj.get("spec")
         if res.kind == "Service":
             spec = obj.setdefault("spec", {})
             spec.setdefault("type", "ClusterIP")
@@ -126,7 +125,6 @@ class Api:
             obj["status"] = {"phase": "Active"}
         elif res.kind == "Secret":
             obj.setdefault("type", "Opaque")
-        del spec
 
     def create(self, res, ns, body, query, manager):
         if not isinstance(body, dict):
@@ -174,7 +172,6 @@ class Api:
         obj["metadata"] = {**{k: meta[k] for k in order if k in meta},
                            **{k: v for k, v in meta.items() if k not in order}}
         self._defaults(res, obj)
-        meta = obj["metadata"]
         patches.record_manager(obj, None, body, manager, operation, res.api_version, "", now_rfc3339())
         return self.store.write(res, "ADDED", obj, None)
 

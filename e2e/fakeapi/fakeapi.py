@@ -53,6 +53,9 @@ class Server(ThreadingHTTPServer):
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "fakeapi"
+    # Headers and body go out in separate writes; with Nagle the body would wait for
+    # the client's delayed ACK (40 ms per reply, measured).
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt, *args):
         if self.server.opts.verbose:
@@ -309,7 +312,7 @@ def admin(server, method, what, query, raw):
     """Test hooks. drop-watches: cut every watch connection mid-stream; expire-watches:
     end every watch with ERROR 410; compact: forget the event history; tokens: replace
     the accepted bearer tokens ({"tokens": [...]}); fail: the next `count` requests under
-    `path` answer `code`; requests: the request log; state: rv and object count."""
+    `path` answer `code` ({"clear": true} ends that); requests: the request log; state: rv and object count."""
     body = json.loads(raw) if raw else {}
     store = server.store
     if what == "drop-watches":
@@ -324,7 +327,10 @@ def admin(server, method, what, query, raw):
         return 200, {"tokens": len(server.tokens)}
     if what == "fail" and method == "POST":
         with server.lock:
-            server.failures.append([body["path"], int(body.get("code", 500)), int(body.get("count", 1))])
+            if body.get("clear"):
+                server.failures.clear()
+            else:
+                server.failures.append([body["path"], int(body.get("code", 500)), int(body.get("count", 1))])
         return 200, {}
     if what == "requests":
         with server.lock:

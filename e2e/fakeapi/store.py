@@ -10,8 +10,6 @@ import json
 import os
 import threading
 
-from resources import BY_KEY
-
 Event = collections.namedtuple("Event", "rv res type old new")
 
 
@@ -83,7 +81,7 @@ class Store:
         else:
             self.compacted_rv = self.rv
         for w in self.watchers:
-            if w.res.key == res.key:
+            if w.res.key == res.key and (not w.namespace or w.namespace == key[1]):
                 w.queue.append(ev)
         self._save()
         self.cond.notify_all()
@@ -105,7 +103,8 @@ class Store:
             else:
                 if since < self.compacted_rv:
                     return None, None
-                initial = [e for e in self.history if e.rv > since and e.res == res.key]
+                initial = [e for e in self.history if e.rv > since and e.res == res.key and
+                           (not ns or e.new["metadata"].get("namespace", "") == ns)]
             self.watchers.add(w)
             return w, initial
 
@@ -199,7 +198,3 @@ def object_matches(obj, labels, fields):
         return (True, str(node))
 
     return _matches(labels, label) and _matches(fields, field)
-
-
-def resource_of(event):
-    return BY_KEY[event.res]
