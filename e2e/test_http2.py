@@ -11,16 +11,9 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from harness import KeelTestCase, request  # noqa: E402
+from harness import DEFAULT_CLASS, KeelTestCase, request  # noqa: E402
 
-INGRESS = """
-apiVersion: networking.k8s.io/v1
-kind: IngressClass
-metadata:
-  name: keel
-  annotations: {ingressclass.kubernetes.io/is-default-class: "true"}
-spec: {controller: keel.dev/ingress-controller}
----
+INGRESS = DEFAULT_CLASS + """
 apiVersion: networking.k8s.io/v1
 kind: Ingress
 metadata: {name: web, namespace: default, creationTimestamp: "2026-01-01T00:00:00Z"}

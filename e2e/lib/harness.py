@@ -19,6 +19,18 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BUILD = os.environ.get("KEEL_BUILD_DIR", os.path.join(ROOT, "build", "ci"))
 
 
+# Our IngressClass, marked as the cluster default: the first document of most test worlds.
+DEFAULT_CLASS = """
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata:
+  name: keel
+  annotations: {ingressclass.kubernetes.io/is-default-class: "true"}
+spec: {controller: keel.dev/ingress-controller}
+---
+"""
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
