@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <google/protobuf/util/json_util.h>
+#include <grpcpp/grpcpp.h>
 
 #include <atomic>
 #include <memory>
@@ -14,6 +15,8 @@
 #include "dataplane/admin/admin_server.h"
 #include "dataplane/config/config_client.h"
 #include "dataplane/proxy/runtime.h"
+#include "dataplane/tls/config_dialer.h"
+#include "dataplane/tls/server_context.h"
 
 namespace keel::dataplane {
 namespace {
@@ -68,11 +71,25 @@ int Run(const AppOptions& options) {
   // Block before any thread starts so every thread inherits the mask; sigwait below.
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  proxy::ProxyOptions proxy_options = options.proxy;
+  if (!options.https_listen.empty()) {
+    auto tls = tls::ServerContext::Create();
+    if (!tls.ok()) {
+      KEEL_LOG(Error, "dataplane") << "TLS: " << tls.error();
+      return 1;
+    }
+    proxy_options.tls = *tls;
+  }
   std::vector<std::unique_ptr<proxy::Worker>> workers;
   for (int i = 0; i < options.workers; ++i) {
-    workers.push_back(std::make_unique<proxy::Worker>(i, options.proxy));
+    workers.push_back(std::make_unique<proxy::Worker>(i, proxy_options));
     if (auto st = workers.back()->Listen(options.http_listen); !st.ok()) {
       KEEL_LOG(Error, "dataplane") << st.error();
+      return 1;
+    }
+    if (options.https_listen.empty()) continue;
+    if (auto st = workers.back()->Listen(options.https_listen, /*tls=*/true); !st.ok()) {
+      KEEL_LOG(Error, "dataplane") << "https: " << st.error();
       return 1;
     }
   }
@@ -83,6 +100,26 @@ int Run(const AppOptions& options) {
   copts.controller_address = options.controller;
   copts.node_id = options.node_id.empty() ? Hostname() : options.node_id;
   copts.build_version = KEEL_VERSION;
+  std::shared_ptr<tls::ConfigDialer> dialer;
+  if (!options.insecure_config_channel) {
+    tls::DialerOptions dopts;
+    dopts.address = options.controller;
+    dopts.cert_file = options.config_tls_cert;
+    dopts.key_file = options.config_tls_key;
+    dopts.ca_file = options.config_tls_ca;
+    dopts.server_name = options.config_tls_server_name;
+    auto d = tls::ConfigDialer::Create(dopts);
+    if (!d.ok()) {
+      KEEL_LOG(Error, "dataplane") << "config channel TLS: " << d.error();
+      return 2;
+    }
+    dialer = *d;
+    copts.channel_factory = [dialer] {
+      grpc::ChannelArguments args;
+      dataplane::config::ConfigClient::SetChannelArguments(&args);
+      return dialer->Dial(args);
+    };
+  }
   auto apply = [&](std::shared_ptr<const ::keel::config::v1::Snapshot> snapshot) -> Status {
     std::shared_ptr<const proxy::Runtime> previous;
     {
@@ -122,7 +159,15 @@ int Run(const AppOptions& options) {
                        ",\"retries\":" + std::to_string(retries) + ",\"upstream_errors\":" +
                        std::to_string(upstream_errors) + ",\"config_version\":\"" + client.version() +
                        "\",\"config_connected\":" + (client.connected() ? "true" : "false") +
-                       ",\"nacks\":" + std::to_string(client.nack_count()) + "}\n";
+                       ",\"nacks\":" + std::to_string(client.nack_count());
+    if (proxy_options.tls) {
+      const auto& t = proxy_options.tls->stats();
+      body += ",\"tls_handshakes\":{\"tls1_2\":" + std::to_string(t.tls12.load()) +
+              ",\"tls1_3\":" + std::to_string(t.tls13.load()) + ",\"resumed\":" + std::to_string(t.resumed.load()) +
+              ",\"failed\":" + std::to_string(t.failed.load()) +
+              ",\"timed_out\":" + std::to_string(t.timed_out.load()) + "}";
+    }
+    body += "}\n";
     return admin::Reply{200, "application/json", body};
   });
   if (auto st = admin.Start(options.admin_listen); !st.ok()) {
@@ -132,7 +177,8 @@ int Run(const AppOptions& options) {
 
   for (auto& w : workers) w->Start();
   client.Start();
-  KEEL_LOG(Info, "dataplane") << "serving HTTP on " << options.http_listen << " with " << options.workers
+  KEEL_LOG(Info, "dataplane") << "serving HTTP on " << options.http_listen
+                              << (options.https_listen.empty() ? "" : ", HTTPS on " + options.https_listen) << " with " << options.workers
                               << " workers; admin on " << options.admin_listen << " (port " << admin.port()
                               << "); controller " << options.controller;
 

@@ -13,8 +13,13 @@ struct AppOptions {
   std::string controller = "127.0.0.1:18000";
   std::string node_id;
   std::string http_listen = "0.0.0.0:8080";
+  // Empty: no TLS listener.
+  std::string https_listen = "0.0.0.0:8443";
   std::string admin_listen = "127.0.0.1:9901";
   bool insecure_config_channel = false;
+  // Mutual TLS to the controller (dataplane/tls/config_dialer.h); required unless
+  // insecure_config_channel.
+  std::string config_tls_cert, config_tls_key, config_tls_ca, config_tls_server_name;
   int workers = 1;
   uint32_t drain_timeout_ms = 30000;
   proxy::ProxyOptions proxy;

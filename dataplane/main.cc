@@ -12,7 +12,8 @@
 
 int main(int argc, char** argv) {
   std::string controller = "127.0.0.1:18000", node_id, log_level = "info";
-  std::string http_listen = "0.0.0.0:8080", https_listen;
+  std::string http_listen = "0.0.0.0:8080", https_listen = "0.0.0.0:8443";
+  std::string config_tls_cert, config_tls_key, config_tls_ca, config_tls_server_name;
   std::string admin_listen = "127.0.0.1:9901", metrics_listen = "0.0.0.0:9902";
   bool insecure_config_channel = false;
   int64_t workers = std::thread::hardware_concurrency();
@@ -24,10 +25,15 @@ int main(int argc, char** argv) {
                     "keel-controller sends it. Holds no Kubernetes credentials.");
   flags.String("controller", &controller, "Address of keel-controller's config stream");
   flags.Bool("insecure-config-channel", &insecure_config_channel, "Dial the controller without TLS (local runs only)");
+  flags.String("config-tls-cert", &config_tls_cert, "PEM certificate this dataplane presents to the controller");
+  flags.String("config-tls-key", &config_tls_key, "PEM private key of --config-tls-cert");
+  flags.String("config-tls-ca", &config_tls_ca, "PEM CA the controller's certificate must chain to");
+  flags.String("config-tls-server-name", &config_tls_server_name,
+               "Name (DNS or IP) the controller's certificate must carry; empty: the host of --controller");
   flags.String("node-id", &node_id, "Name reported to the controller; empty: hostname");
   flags.Int("workers", &workers, "Event-loop worker threads");
   flags.String("http-listen", &http_listen, "Plain HTTP listener (h1 and h2c)");
-  flags.String("https-listen", &https_listen, "TLS listener (h2 and http/1.1 by ALPN); not implemented yet, must stay empty");
+  flags.String("https-listen", &https_listen, "TLS listener (h2 and http/1.1 by ALPN); empty: none");
   flags.String("admin-listen", &admin_listen, "Admin endpoints: /healthz, /readyz, config dump, cache purge");
   flags.String("metrics-listen", &metrics_listen, "Prometheus /metrics (not served yet; counters are on the admin /stats)");
   flags.Int("drain-timeout-ms", &drain_timeout_ms, "On SIGTERM, how long in-flight requests may finish");
@@ -46,20 +52,21 @@ int main(int argc, char** argv) {
     return 2;
   }
   keel::log::SetLevel(level);
-  if (!https_listen.empty()) {
-    std::cerr << "keel-dataplane: --https-listen: TLS termination is not implemented yet\n";
-    return 2;
-  }
-  if (!insecure_config_channel) {
-    // The mutually authenticated config channel is not implemented yet; refuse to
-    // pretend. Local runs and tests pass --insecure-config-channel explicitly.
-    std::cerr << "keel-dataplane: only --insecure-config-channel is supported so far\n";
+  if (!insecure_config_channel && (config_tls_cert.empty() || config_tls_key.empty() || config_tls_ca.empty())) {
+    // Snapshots carry private keys: plaintext only when asked for explicitly.
+    std::cerr << "keel-dataplane: the config channel needs --config-tls-cert, --config-tls-key and "
+                 "--config-tls-ca (or --insecure-config-channel for local runs)\n";
     return 2;
   }
   keel::dataplane::AppOptions app;
   app.controller = controller;
   app.node_id = node_id;
   app.http_listen = http_listen;
+  app.https_listen = https_listen;
+  app.config_tls_cert = config_tls_cert;
+  app.config_tls_key = config_tls_key;
+  app.config_tls_ca = config_tls_ca;
+  app.config_tls_server_name = config_tls_server_name;
   app.admin_listen = admin_listen;
   app.insecure_config_channel = insecure_config_channel;
   app.workers = workers > 0 ? static_cast<int>(workers) : 1;

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "dataplane/proxy/exchange.h"
 #include "dataplane/proxy/forward.h"
+#include "dataplane/tls/https_redirect.h"
 
 namespace keel::proxy {
 namespace {
@@ -116,8 +117,10 @@ class Http2Connection::Stream final : public h2::Stream, public ResponseSink {
   Http2Connection* conn_;
 };
 
-Http2Connection::Http2Connection(Worker* worker, int fd, const net::Address& peer, uint16_t local_port)
-    : worker_(worker), fd_(fd), peer_ip_(peer.Ip()), local_port_(local_port), timer_([this] {
+Http2Connection::Http2Connection(Worker* worker, int fd, const net::Address& peer, uint16_t local_port,
+                                 std::unique_ptr<net::Transport> transport)
+    : worker_(worker), fd_(fd), io_(transport ? std::move(transport) : std::make_unique<net::PlainTransport>(fd)),
+      peer_ip_(peer.Ip()), local_port_(local_port), timer_([this] {
         OnTimeout();
       }) {}
 
@@ -202,6 +205,7 @@ void Http2Connection::OnRequest(h2::Stream* hs, h2::HeadVerdict verdict, const h
   }
   RouteDecision d;
   rt->Route(head, peer_ip_, worker_->Random(), &d);
+  if (!io_->secure()) tls::RedirectToHttps(*rt, head, &d);
   s->body_limit = d.policy && d.policy->max_request_body_bytes() ? d.policy->max_request_body_bytes()
                                                                  : worker_->options().max_body_bytes;
   switch (d.kind) {
@@ -236,7 +240,7 @@ void Http2Connection::Forward(Stream* s, const http1::RequestHead& head, const R
   req.head.reserve(512 + head.num_headers * 48);
   ForwardInfo info;
   info.client_ip = peer_ip_;
-  info.scheme = "http";  // h2c: the transport decides, not the client's :scheme
+  info.scheme = io_->secure() ? "https" : "http";  // the transport decides, not the client's :scheme
   info.local_port = local_port_;
   info.request_id = s->request_id;
   info.host_override = d.host_override;
@@ -413,7 +417,7 @@ void Http2Connection::ReadSome() {
   char buf[kReadChunk];
   size_t total = 0;
   while (total < kReadPerEvent) {
-    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    ssize_t n = io_->Read(buf, sizeof buf);
     if (n > 0) {
       total += static_cast<size_t>(n);
       read_progress_ = true;
@@ -443,7 +447,7 @@ void Http2Connection::WriteOut() {
       write_blocked_ = false;
       break;
     }
-    ssize_t n = ::send(fd_, out_.view().data(), out_.size(), MSG_NOSIGNAL);
+    ssize_t n = io_->Write(out_.view().data(), out_.size());
     if (n > 0) {
       out_.Consume(static_cast<size_t>(n));
       write_progress_ = true;
@@ -592,6 +596,7 @@ void Http2Connection::Close() {
     s->gone = true;
     s->DropExchange();
   }
+  io_->Shutdown();
   ::shutdown(fd_, SHUT_RDWR);
   worker_->RemoveConnection(this);
   worker_->loop().Defer([this] { delete this; });

@@ -18,13 +18,16 @@
 #include "dataplane/http2/session.h"
 #include "dataplane/net/buffer.h"
 #include "dataplane/net/socket.h"
+#include "dataplane/net/transport.h"
 #include "dataplane/proxy/worker.h"
 
 namespace keel::proxy {
 
 class Http2Connection final : public DownstreamConnection, private h2::SessionHandler {
  public:
-  Http2Connection(Worker* worker, int fd, const net::Address& peer, uint16_t local_port);
+  // `transport` null: plain TCP on fd (h2 over TLS arrives from tls::Handshake).
+  Http2Connection(Worker* worker, int fd, const net::Address& peer, uint16_t local_port,
+                  std::unique_ptr<net::Transport> transport = nullptr);
   ~Http2Connection() override;
 
   // True when `head` may switch to h2c: Upgrade: h2c with one valid HTTP2-Settings
@@ -73,6 +76,7 @@ class Http2Connection final : public DownstreamConnection, private h2::SessionHa
 
   Worker* worker_;
   int fd_;
+  std::unique_ptr<net::Transport> io_;
   std::string peer_ip_;
   uint16_t local_port_;
   std::unique_ptr<h2::ServerSession> session_;

@@ -12,6 +12,7 @@
 #include "dataplane/http2/http2_connection.h"
 #include "dataplane/proxy/forward.h"
 #include "dataplane/proxy/worker.h"
+#include "dataplane/tls/https_redirect.h"
 
 namespace keel::proxy {
 namespace {
@@ -28,8 +29,10 @@ void AppendChunkHeader(net::Buffer* out, size_t n) {
 }
 }  // namespace
 
-Http1Connection::Http1Connection(Worker* worker, int fd, const net::Address& peer, uint16_t local_port)
-    : worker_(worker), fd_(fd), peer_(peer), peer_ip_(peer.Ip()), local_port_(local_port),
+Http1Connection::Http1Connection(Worker* worker, int fd, const net::Address& peer, uint16_t local_port,
+                                 std::unique_ptr<net::Transport> transport)
+    : worker_(worker), fd_(fd), io_(transport ? std::move(transport) : std::make_unique<net::PlainTransport>(fd)),
+      peer_(peer), peer_ip_(peer.Ip()), local_port_(local_port),
       timer_([this] { OnTimeout(); }) {}
 
 Http1Connection::~Http1Connection() {
@@ -95,7 +98,7 @@ void Http1Connection::ReadSome() {
   bool eof = false;
   while (in_.size() < kMaxBufferedIn && !paused_for_upstream_) {
     char* p = in_.Prepare(kReadChunk);
-    ssize_t n = ::recv(fd_, p, kReadChunk, 0);
+    ssize_t n = io_->Read(p, kReadChunk);
     if (n > 0) {
       in_.Commit(static_cast<size_t>(n));
       worker_->stats().bytes_in.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
@@ -182,7 +185,7 @@ void Http1Connection::Process() {
 void Http1Connection::HandOffToHttp2(const http1::RequestHead* upgrade, size_t consumed) {
   worker_->loop().Disarm(&timer_);
   worker_->loop().Remove(fd_);  // the h2 connection registers the fd as its own handler
-  auto* h2 = new Http2Connection(worker_, fd_, peer_, local_port_);
+  auto* h2 = new Http2Connection(worker_, fd_, peer_, local_port_, std::move(io_));
   worker_->ReplaceConnection(this, h2);
   fd_ = -1;
   state_ = State::kClosed;
@@ -217,6 +220,7 @@ void Http1Connection::HandleHead(const http1::RequestHead& head, size_t consumed
     return;
   }
   rt->Route(head, peer_ip_, worker_->Random(), &d);
+  if (!io_->secure()) tls::RedirectToHttps(*rt, head, &d);
   labels_ = d.labels;
   body_limit_ = d.policy && d.policy->max_request_body_bytes() ? d.policy->max_request_body_bytes()
                                                                  : worker_->options().max_body_bytes;
@@ -268,7 +272,7 @@ void Http1Connection::Forward(const http1::RequestHead& head, const RouteDecisio
   req.head.reserve(512 + head.num_headers * 48);
   ForwardInfo info;
   info.client_ip = peer_ip_;
-  info.scheme = "http";
+  info.scheme = io_->secure() ? "https" : "http";
   info.local_port = local_port_;
   info.request_id = request_id_;
   info.host_override = d.host_override;
@@ -530,7 +534,7 @@ void Http1Connection::ResetRequest() {
 
 void Http1Connection::Flush() {
   while (!out_.empty()) {
-    ssize_t n = ::send(fd_, out_.view().data(), out_.size(), MSG_NOSIGNAL);
+    ssize_t n = io_->Write(out_.view().data(), out_.size());
     if (n > 0) {
       out_.Consume(static_cast<size_t>(n));
       bytes_out_ += static_cast<uint64_t>(n);
@@ -579,6 +583,7 @@ void Http1Connection::Close() {
     if (exchange_->upstream_status() == 101) exchange_->TunnelClosed();
     worker_->loop().Defer([ex = exchange_.release()] { delete ex; });
   }
+  io_->Shutdown();
   ::shutdown(fd_, SHUT_RDWR);
   worker_->RemoveConnection(this);
   worker_->loop().Defer([this] { delete this; });

@@ -11,6 +11,7 @@
 #include "dataplane/http1/parser.h"
 #include "dataplane/net/buffer.h"
 #include "dataplane/net/socket.h"
+#include "dataplane/net/transport.h"
 #include "dataplane/proxy/exchange.h"
 #include "dataplane/proxy/worker.h"
 
@@ -18,7 +19,9 @@ namespace keel::proxy {
 
 class Http1Connection final : public DownstreamConnection, public ResponseSink {
  public:
-  Http1Connection(Worker* worker, int fd, const net::Address& peer, uint16_t local_port);
+  // `transport` null: plain TCP on fd (TLS connections arrive from tls::Handshake).
+  Http1Connection(Worker* worker, int fd, const net::Address& peer, uint16_t local_port,
+                  std::unique_ptr<net::Transport> transport = nullptr);
   ~Http1Connection() override;
 
   void Start();
@@ -59,6 +62,7 @@ class Http1Connection final : public DownstreamConnection, public ResponseSink {
 
   Worker* worker_;
   int fd_;
+  std::unique_ptr<net::Transport> io_;
   net::Address peer_;
   std::string peer_ip_;
   uint16_t local_port_;

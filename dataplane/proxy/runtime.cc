@@ -1,7 +1,9 @@
 #include "dataplane/proxy/runtime.h"
 
+#include "common/log.h"
 #include "dataplane/proxy/forward.h"
 #include "dataplane/router/path.h"
+#include "dataplane/tls/cert_store.h"
 #include "dataplane/upstream/balancer.h"
 
 namespace keel::proxy {
@@ -59,6 +61,14 @@ Result<std::shared_ptr<const Runtime>> Runtime::Build(std::shared_ptr<const conf
   for (const auto& e : rt->routes->default_routes()) {
     if (auto st = add_access(e); !st.ok()) return Error{"default " + st.error()};
   }
+  std::vector<std::string> cert_errors;
+  rt->certs = tls::CertStore::Build(*rt->snapshot, &cert_errors);
+  for (const auto& e : cert_errors) KEEL_LOG(Error, "tls") << e;
+  for (const auto& c : rt->snapshot->clusters()) {
+    if (c.upstream_tls()) {
+      KEEL_LOG(Error, "tls") << "cluster " << c.name() << ": upstream TLS is not supported; its routes answer 502";
+    }
+  }
   return std::shared_ptr<const Runtime>(std::move(rt));
 }
 
@@ -113,6 +123,10 @@ void Runtime::Route(const http1::RequestHead& head, std::string_view client_ip, 
   }
   const auto& picked = e->PickCluster(random);
   out->cluster = picked.index;
+  if (clusters->at(picked.index)->settings().upstream_tls()) {
+    // Upstream TLS is not implemented: never send plaintext to a backend expecting TLS.
+    return Direct(out, 502, "upstream TLS (backend-protocol HTTPS/GRPCS) is not supported yet\n");
+  }
   if (clusters->at(picked.index)->endpoints().routable().empty()) {
     out->kind = RouteDecision::Kind::kNoEndpoints;
     out->status = 503;

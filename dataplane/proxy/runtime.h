@@ -17,6 +17,10 @@
 #include "dataplane/upstream/cluster.h"
 #include "keel/config/v1/config.pb.h"
 
+namespace keel::tls {
+class CertStore;
+}
+
 namespace keel::proxy {
 
 class Runtime {
@@ -39,6 +43,9 @@ class Runtime {
   std::shared_ptr<const upstream::ClusterTable> clusters;
   // Parsed allow/deny lists of the routes that have one.
   std::unordered_map<const router::RouteEntry*, AccessList> access;
+  // TLS certificates by SNI; a certificate that does not parse is left out (logged),
+  // never NACKed: the other hosts keep their TLS.
+  std::shared_ptr<const tls::CertStore> certs;
 };
 
 }  // namespace keel::proxy

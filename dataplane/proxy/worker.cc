@@ -10,21 +10,24 @@
 #include "common/log.h"
 #include "dataplane/net/socket.h"
 #include "dataplane/proxy/http1_connection.h"
+#include "dataplane/tls/handshake.h"
 
 namespace keel::proxy {
 
 class Worker::Listener : public event::Handler {
  public:
-  Listener(Worker* w, int fd, uint16_t port) : worker_(w), fd_(fd), port_(port) {}
+  Listener(Worker* w, int fd, uint16_t port, bool tls) : worker_(w), fd_(fd), port_(port), tls_(tls) {}
   ~Listener() override { ::close(fd_); }
   void OnEvents(uint32_t) override { worker_->Accept(fd_); }
   int fd() const { return fd_; }
   uint16_t port() const { return port_; }
+  bool tls() const { return tls_; }
 
  private:
   Worker* worker_;
   int fd_;
   uint16_t port_;
+  bool tls_;
 };
 
 Worker::Worker(int index, const ProxyOptions& options)
@@ -37,14 +40,15 @@ Worker::~Worker() {
   for (auto* c : std::vector<DownstreamConnection*>(connections_.begin(), connections_.end())) delete c;
 }
 
-Status Worker::Listen(const std::string& address) {
+Status Worker::Listen(const std::string& address, bool tls) {
+  if (tls && !options_.tls) return Error{"TLS listener " + address + " without a TLS context"};
   auto addr = net::ParseHostPort(address);
   if (!addr.ok()) return Error{addr.error()};
   auto fd = net::Listen(*addr, /*reuse_port=*/true);
   if (!fd.ok()) return Error{fd.error()};
   auto local = net::LocalAddress(*fd);
   uint16_t port = local.ok() ? local->port() : addr->port();
-  listeners_.push_back(std::make_unique<Listener>(this, *fd, port));
+  listeners_.push_back(std::make_unique<Listener>(this, *fd, port, tls));
   loop_.Add(*fd, EPOLLIN, listeners_.back().get());
   return Status::Ok();
 }
@@ -75,9 +79,16 @@ void Worker::Accept(int listen_fd) {
       continue;
     }
     net::SetNoDelay(fd);
-    uint16_t port = 0;
+    const Listener* from = nullptr;
     for (auto& l : listeners_) {
-      if (l->fd() == listen_fd) port = l->port();
+      if (l->fd() == listen_fd) from = l.get();
+    }
+    uint16_t port = from ? from->port() : 0;
+    if (from && from->tls()) {
+      auto* h = new tls::Handshake(this, fd, peer, port);
+      AddConnection(h);
+      h->Start();
+      continue;
     }
     auto* c = new Http1Connection(this, fd, peer, port);
     AddConnection(c);

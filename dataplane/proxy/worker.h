@@ -21,6 +21,10 @@
 #include "dataplane/proxy/upstream_pool.h"
 #include "dataplane/upstream/selector.h"
 
+namespace keel::tls {
+class ServerContext;
+}
+
 namespace keel::proxy {
 
 class Http1Connection;
@@ -49,6 +53,8 @@ struct ProxyOptions {
   bool trust_forwarded_headers = false;
   // Downstream HTTP/2 (h2c) SETTINGS and abuse limits.
   h2::SessionOptions http2;
+  // The HTTPS listeners' TLS context (shared by all workers); null without one.
+  std::shared_ptr<tls::ServerContext> tls;
 };
 
 struct WorkerStats {
@@ -63,7 +69,8 @@ class Worker {
   ~Worker();
 
   // Binds this worker's listener (SO_REUSEPORT) before Start.
-  Status Listen(const std::string& address);
+  // With `tls`, connections start with a TLS handshake (options().tls must be set).
+  Status Listen(const std::string& address, bool tls = false);
   void Start();
   // Graceful: stop accepting, close idle connections, let in-flight requests finish
   // until `deadline_ms`, then stop the loop.

@@ -1,0 +1,52 @@
+// ServerContext: the one SSL_CTX every worker's HTTPS listener shares (so the session
+// cache and the session-ticket keys are common to all workers: SO_REUSEPORT may hand a
+// resuming client to any of them). Policy: TLS 1.2 and 1.3 only, AEAD ECDHE suites,
+// ALPN h2 then http/1.1, and the certificate chosen per handshake from the CertStore
+// that handshake was started with (SNI → exact, wildcard, default, generated).
+#pragma once
+
+#include <openssl/base.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "common/result.h"
+#include "dataplane/tls/cert_store.h"
+
+namespace keel::tls {
+
+// Handshake counters for /stats; process-wide, relaxed atomics.
+struct HandshakeStats {
+  std::atomic<uint64_t> tls12{0}, tls13{0}, resumed{0}, failed{0}, timed_out{0};
+};
+
+class ServerContext {
+ public:
+  // Generates the fallback self-signed certificate (EC P-256, CN "keel default
+  // certificate"), used when SNI matches nothing and the snapshot names no default.
+  static Result<std::shared_ptr<ServerContext>> Create();
+  ~ServerContext();
+
+  // A server-side SSL on `fd`, choosing its certificate from `certs` (may be null; the
+  // caller keeps it alive until the handshake is done).
+  bssl::UniquePtr<SSL> NewSsl(int fd, const CertStore* certs) const;
+
+  HandshakeStats& stats() const { return stats_; }
+  const CertifiedKey& generated() const { return *generated_; }
+
+ private:
+  ServerContext() = default;
+  static int CertIndex();
+
+  SSL_CTX* ctx_ = nullptr;
+  std::unique_ptr<CertifiedKey> generated_;
+  mutable HandshakeStats stats_;
+
+  friend struct Callbacks;
+};
+
+// ALPN result of a finished handshake: true for "h2".
+bool NegotiatedH2(const SSL* ssl);
+
+}  // namespace keel::tls
