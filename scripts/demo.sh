@@ -31,7 +31,8 @@ build/release/controller/keel-controller --manifests examples/demo --config-list
   --insecure-config-channel 2>"$run/controller.log" &
 pids+=($!)
 build/release/dataplane/keel-dataplane --controller 127.0.0.1:18000 --insecure-config-channel \
-  --http-listen 127.0.0.1:8080 --admin-listen 127.0.0.1:9901 2>"$run/dataplane.log" &
+  --http-listen 127.0.0.1:8080 --https-listen 127.0.0.1:8443 --admin-listen 127.0.0.1:9901 \
+  2>"$run/dataplane.log" &
 pids+=($!)
 
 for _ in $(seq 1 50); do
@@ -46,6 +47,7 @@ keel demo is running (logs in $run):
   curl -H 'Host: demo.example.test' http://127.0.0.1:8080/          # balanced over echo-0..2
   curl -H 'Host: demo.example.test' http://127.0.0.1:8080/api/users # the api service
   curl -H 'Host: nope.example.test' http://127.0.0.1:8080/          # 404: no such host
+  curl -k --resolve demo.example.test:8443:127.0.0.1 https://demo.example.test:8443/  # TLS, h2 by ALPN
   curl http://127.0.0.1:9901/config_dump                             # the applied snapshot
 Edit examples/demo/*.yaml and the change is live within a second. Ctrl-C to stop.
 
