@@ -13,6 +13,8 @@ PACKAGES=(
   libbenchmark-dev libssl-dev zlib1g-dev libbrotli-dev
   # tests and demo: fake API server and backends are Python, clients are curl/nghttp/kubectl
   python3 curl nghttp2-client openssl procps iproute2 unzip
+  # benchmarks side by side (bench/run.sh): peers, load generators, profiler
+  nginx haproxy varnish wrk linux-perf valgrind util-linux
 )
 
 missing=()
@@ -33,6 +35,11 @@ else
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # The benchmark peers are run by bench/ with their own configs: their system services
+  # would hold port 80 and CPU, so they stay stopped and disabled.
+  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+    $SUDO systemctl disable --now nginx haproxy varnish varnishncsa >/dev/null 2>&1 || true
+  fi
 fi
 
 # kubectl and helm: Debian 12's kubernetes-client is 1.20 (too old for server-side

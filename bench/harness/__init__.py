@@ -1,0 +1,1 @@
+"""Side-by-side benchmark harness (bench/run.sh); see bench/README.md."""
