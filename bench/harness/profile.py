@@ -1,0 +1,56 @@
+"""Where the CPU goes: one scenario against one system under `perf record` (cpu-clock,
+so it works without hardware counters in VMs), then the top symbols by self time.
+
+    cd bench && python3 -m harness.profile --build ../build/release --system keel --scenario 3
+"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+
+from . import throughput
+from .keel import Keel
+from .systems import Backend, Haproxy, Nginx
+
+
+def main(argv):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--system", default="keel", choices=["keel", "nginx", "haproxy"])
+    ap.add_argument("--scenario", default="1", choices=[k for k in throughput.SCENARIOS])
+    ap.add_argument("--seconds", type=float, default=5)
+    ap.add_argument("--top", type=int, default=25)
+    a = ap.parse_args(argv)
+    a.smoke, a.workdir = False, tempfile.mkdtemp(prefix="keel-profile-")
+    os.chmod(a.workdir, 0o755)
+    backend = Backend(a.workdir)
+    s = None
+    try:
+        if a.system == "keel":
+            s = Keel(a.workdir, a.build, [backend.port], try_tls=False)
+            s.wait_routable()
+        else:
+            s = (Nginx if a.system == "nginx" else Haproxy)(a.workdir, [backend.port])
+        data = os.path.join(a.workdir, "perf.data")
+        pids = ",".join(str(p.pid) for p in s.procs)
+        perf = subprocess.Popen(["perf", "record", "-e", "cpu-clock", "-F", "999", "--call-graph", "dwarf,16384", "-o", data, "-p", pids],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        r = throughput.measure(s, backend, a.scenario, a)
+        perf.send_signal(2)
+        perf.wait()
+        print(f"{a.system} scenario {a.scenario}: {r}")
+        rep = subprocess.run(["perf", "report", "-i", data, "--no-children", "--stdio", "--sort", "dso,symbol",
+                              "-g", "none", "--percent-limit", "0.7"], capture_output=True, text=True).stdout
+        lines = [" ".join(l.split()[:4]) for l in rep.splitlines() if l.strip() and not l.startswith("#")]
+        print("\n".join(lines[:a.top]))
+        print(f"perf data: {data} (perf report -i {data} --no-children -S SYMBOL -G)")
+    finally:
+        if s:
+            s.stop()
+        backend.stop()
+        # the workdir (perf.data, logs) is kept for a closer look
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
