@@ -8,7 +8,9 @@
    SIGQUIT: in-flight requests finish, idle keep-alive connections close), as a
    Deployment rollout does. Failed requests = socket errors + non-2xx seen by wrk.
 """
+import calendar
 import os
+import re
 import signal
 import subprocess
 import time
@@ -24,6 +26,22 @@ def _pct(xs, q):
     return xs[min(len(xs) - 1, int(q * len(xs)))] if xs else None
 
 
+_PUBLISH = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d{3})Z INFO\s+\[reconcile\] translation .* in (\d+) us")
+
+
+def _published_after(log_path, t0):
+    """(wall time of the first translation the controller logged after t0, its CPU-side
+    duration in µs): splits change → routable into controller and dataplane shares."""
+    with open(log_path, errors="replace") as f:
+        for line in f:
+            m = _PUBLISH.match(line)
+            if m:
+                t = calendar.timegm(time.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S")) + int(m.group(2)) / 1000
+                if t >= t0 - 0.001:
+                    return t, int(m.group(3))
+    return None, None
+
+
 def scale(d, build, backend, n, changes, log):
     man = os.path.join(d, "scale-manifests")
     os.makedirs(man, exist_ok=True)
@@ -36,12 +54,12 @@ def scale(d, build, backend, n, changes, log):
             docs.append(ingress_yaml(f"ing-{i}", f"h{i}.{HOST}", f"svc-{i}"))
         write_atomic(os.path.join(man, f"10-world-{f // per_file:03d}.yaml"), "---\n".join(docs))
     t0 = time.time()
-    k = Keel(d, build, [], manifests=man, try_tls=False)
+    k = Keel(d, build, [], manifests=man, try_tls=False, controller_log="info")
     try:
         k.wait_routable(f"h{n - 1}.{HOST}", timeout=300)
         initial = time.time() - t0
         log(f"scenario 6: {n} Ingresses routable {initial:.2f} s after start")
-        lat = []
+        lat, published, translate_us = [], [], []
         for c in range(changes):
             host = f"c{c}.{HOST}"
             if status(k.http, host) == 200:
@@ -59,9 +77,16 @@ def scale(d, build, backend, n, changes, log):
             else:
                 raise RuntimeError(f"change {c} not routable after 30 s")
             lat.append(time.time() - t)
-            log(f"scenario 6: change {c + 1}/{changes} routable after {lat[-1] * 1000:.0f} ms")
+            tp, took = _published_after(k.controller.log_path, t)
+            if tp:
+                published.append(tp - t)
+                translate_us.append(took)
+            log(f"scenario 6: change {c + 1}/{changes} routable after {lat[-1] * 1000:.0f} ms "
+                f"(controller published after {(tp - t) * 1000 if tp else -1:.0f} ms, translation {took} us)")
         return {"ingresses": n, "changes": changes, "initial_s": initial,
                 "p50_ms": _pct(lat, 0.5) * 1000, "p99_ms": _pct(lat, 0.99) * 1000, "max_ms": max(lat) * 1000,
+                "published_p50_ms": _pct(published, 0.5) * 1000 if published else None,
+                "translate_p50_ms": _pct(translate_us, 0.5) / 1000 if translate_us else None,
                 "controller_rss_mib": rss_kib(k.controller.pid) / 1024,
                 "dataplane_rss_mib": rss_kib(k.dataplane.pid) / 1024}
     finally:

@@ -98,7 +98,7 @@ def status(port, host=HOST, path="/", timeout=1.0):
 class Keel(System):
     name = "keel"
 
-    def __init__(self, d, build, upstream_ports, manifests=None, try_tls=True, extra_docs=""):
+    def __init__(self, d, build, upstream_ports, manifests=None, try_tls=True, controller_log="warn"):
         super().__init__()
         self.d, self.build = d, build
         self.manifests = manifests or os.path.join(d, "keel-manifests")
@@ -117,7 +117,7 @@ class Keel(System):
         self.controller = Proc("keel-controller", [
             os.path.join(build, "controller", "keel-controller"), "--manifests", self.manifests,
             "--config-listen", f"127.0.0.1:{self.config_port}", "--insecure-config-channel",
-            "--metrics-listen", f"127.0.0.1:{free_port()}", "--log-level", "warn"], d, LOAD_CORE)
+            "--metrics-listen", f"127.0.0.1:{free_port()}", "--log-level", controller_log], d, LOAD_CORE)
         self.dataplane = None
         if try_tls:
             self.tls = free_port()

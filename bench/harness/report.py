@@ -109,6 +109,9 @@ def markdown(mach, summary, names, scale=None, rolling=None, args=None):
                     f"| {scale['ingresses']} | {scale['changes']} | {scale['initial_s']:.2f} | {scale['p50_ms']:.0f} | "
                     f"{scale['p99_ms']:.0f} | {scale['max_ms']:.0f} | {scale['controller_rss_mib']:.0f} | "
                     f"{scale['dataplane_rss_mib']:.0f} |", "",
+                    f"Split (p50, from the controller's log): file → controller published "
+                    f"{_f(scale.get('published_p50_ms'))} ms, of which translation {_f(scale.get('translate_p50_ms'))} ms; "
+                    "the rest up to routable is the gRPC push and the dataplane's apply. "
                     "The controller polls the manifests folder every 200 ms, so up to 200 ms of each figure is "
                     "the poll interval, not the work.", ""]
     if rolling:
