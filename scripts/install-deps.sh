@@ -11,8 +11,9 @@ PACKAGES=(
   libnghttp2-dev android-libboringssl-dev nlohmann-json3-dev libcpprest-dev
   prometheus-cpp-dev libgtest-dev libgmock-dev googletest libre2-dev libyaml-cpp-dev
   libbenchmark-dev libssl-dev zlib1g-dev libbrotli-dev
-  # tests and demo: fake API server and backends are Python, clients are curl/nghttp/kubectl
-  python3 curl nghttp2-client openssl procps iproute2 unzip
+  # tests and demo: fake API server and backends are Python, clients are curl/nghttp/kubectl;
+  # python3-yaml reads the rendered Helm chart in tests/helm
+  python3 python3-yaml curl nghttp2-client openssl procps iproute2 unzip
   # benchmarks side by side (bench/run.sh): peers, load generators, profiler
   nginx haproxy varnish wrk linux-perf valgrind util-linux
 )
