@@ -45,12 +45,15 @@ def require_helm():
 
 
 def helm(*args, check=True):
-    return subprocess.run([HELM, *args], capture_output=True, text=True, check=check)
+    r = subprocess.run([HELM, *args], capture_output=True, text=True)
+    if check and r.returncode != 0:
+        raise AssertionError(f"helm {' '.join(args)} failed ({r.returncode}): {r.stderr}")
+    return r
 
 
-def render(*args, namespace="keel", release="keel"):
+def render(*args, namespace="keel", release="keel", chart=CHART):
     """`helm template` → list of objects (empty documents dropped)."""
-    out = helm("template", release, CHART, "--namespace", namespace, *args).stdout
+    out = helm("template", release, chart, "--namespace", namespace, *args).stdout
     return [d for d in yaml.safe_load_all(out) if d]
 
 
