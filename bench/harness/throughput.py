@@ -5,6 +5,7 @@ Every measured run is preceded by a short warm-up of the same shape; the proxy's
 time and the backend's request counter are sampled around the measured run only.
 """
 from . import load
+from .keel import status
 
 # key -> (title, listener attribute, runner)
 SCENARIOS = {
@@ -46,6 +47,9 @@ def measure(system, backend, key, args):
     run = SCENARIOS[key][2]
     warm = type(args)(**{**vars(args), "seconds": 1.0})
     try:
+        if SCENARIOS[key][1] == "cache":
+            for _ in range(2):  # fill the cache before 50 connections race for the first copy
+                status(port, path="/cached")
         if not args.smoke:  # the smoke run proves the harness, it does not need warm caches
             run(port, warm)
         c0, b0 = system.cpu(), backend.requests_served()
@@ -74,5 +78,6 @@ def run_all(systems, backend, keys, args, log):
                 log(f"rep {rep + 1}/{args.reps} scenario {key} {s.name}: " +
                     (f"n/a ({r['na']})" if "na" in r else f"FAILED ({r['failed']})" if "failed" in r else
                      f"{r['rps']:.0f} req/s p50 {r['p50_ms']:.2f} ms p99 {r['p99_ms']:.2f} ms "
-                     f"cpu {r['cpu_us'] or 0:.1f} us/req errors {r['errors']}"))
+                     f"cpu {r['cpu_us'] or 0:.1f} us/req errors {r['errors']}" +
+                     (f" resumed {r['resumed']}" if "resumed" in r else "")))
     return results
