@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
   flags.String("config-tls-cert", &tls_cert, "PEM certificate for the config stream");
   flags.String("config-tls-key", &tls_key, "PEM private key for the config stream");
   flags.String("config-tls-ca", &tls_ca, "PEM CA that dataplane client certificates must chain to");
-  flags.String("metrics-listen", &metrics_listen, "Address for /metrics, /healthz and diagnostics (not served yet)");
+  flags.String("metrics-listen", &metrics_listen, "Address for /metrics, /healthz, /readyz and /diagnostics; empty: off");
   flags.String("publish-service", &publish_service, "namespace/name of the Service whose address goes into Ingress status (status writing not wired yet)");
   flags.String("publish-address", &publish_address, "Fixed address(es) for Ingress status, comma-separated (status writing not wired yet)");
   flags.Bool("leader-elect", &leader_elect, "Use a coordination.k8s.io Lease so only one replica writes status and Events (not wired yet)");
@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
   app.manifests = manifests;
   app.watch_namespace = watch_namespace;
   app.config_listen = config_listen;
+  app.metrics_listen = metrics_listen;
   app.insecure_config_channel = insecure_config_channel;
   app.tls_cert = tls_cert;
   app.tls_key = tls_key;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/log.h"
+#include "common/metrics/metrics_server.h"
 #include "dataplane/admin/admin_server.h"
 #include "dataplane/config/config_client.h"
 #include "dataplane/proxy/runtime.h"
@@ -175,6 +176,15 @@ int Run(const AppOptions& options) {
     return 1;
   }
 
+  metrics::MetricsServer metrics_server;
+  if (!options.metrics_listen.empty()) {
+    if (auto st = metrics_server.Start(options.metrics_listen); !st.ok()) {
+      KEEL_LOG(Error, "dataplane") << st.error();
+      return 1;
+    }
+    KEEL_LOG(Info, "dataplane") << "metrics on " << options.metrics_listen << " (port " << metrics_server.port() << ")";
+  }
+
   for (auto& w : workers) w->Start();
   client.Start();
   KEEL_LOG(Info, "dataplane") << "serving HTTP on " << options.http_listen
@@ -193,6 +203,7 @@ int Run(const AppOptions& options) {
   for (auto& w : workers) w->Join();
   client.Stop();
   admin.Stop();
+  metrics_server.Stop();
   KEEL_LOG(Info, "dataplane") << "stopped";
   return 0;
 }

@@ -16,6 +16,7 @@ struct AppOptions {
   // Empty: no TLS listener.
   std::string https_listen = "0.0.0.0:8443";
   std::string admin_listen = "127.0.0.1:9901";
+  std::string metrics_listen;  // empty: no /metrics listener
   bool insecure_config_channel = false;
   // Mutual TLS to the controller (dataplane/tls/config_dialer.h); required unless
   // insecure_config_channel.

@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
   flags.String("http-listen", &http_listen, "Plain HTTP listener (h1 and h2c)");
   flags.String("https-listen", &https_listen, "TLS listener (h2 and http/1.1 by ALPN); empty: none");
   flags.String("admin-listen", &admin_listen, "Admin endpoints: /healthz, /readyz, config dump, cache purge");
-  flags.String("metrics-listen", &metrics_listen, "Prometheus /metrics (not served yet; counters are on the admin /stats)");
+  flags.String("metrics-listen", &metrics_listen, "Prometheus /metrics listener, separate from traffic; empty: off");
   flags.Int("drain-timeout-ms", &drain_timeout_ms, "On SIGTERM, how long in-flight requests may finish");
   flags.Int("header-timeout-ms", &header_timeout_ms, "Time a client has to send complete request headers");
   flags.Int("idle-timeout-ms", &idle_timeout_ms, "Idle keep-alive connections are closed after this");
@@ -68,6 +68,7 @@ int main(int argc, char** argv) {
   app.config_tls_ca = config_tls_ca;
   app.config_tls_server_name = config_tls_server_name;
   app.admin_listen = admin_listen;
+  app.metrics_listen = metrics_listen;
   app.insecure_config_channel = insecure_config_channel;
   app.workers = workers > 0 ? static_cast<int>(workers) : 1;
   app.drain_timeout_ms = static_cast<uint32_t>(drain_timeout_ms);

@@ -2,10 +2,12 @@
 
 #include <signal.h>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 
 #include "common/log.h"
+#include "common/metrics/metrics_server.h"
 #include "controller/app/reconciler.h"
 #include "controller/k8s/api_client.h"
 #include "controller/k8s/config.h"
@@ -53,8 +55,14 @@ int Run(const AppOptions& options) {
   translate::OpenSslCertificateValidator validator;
   translate::TranslateOptions topts = options.translate;
   if (!topts.certificate_validator) topts.certificate_validator = &validator;
-  Reconciler reconciler(&store, topts,
-                        [&](std::shared_ptr<const config::v1::Snapshot> s) { server.Publish(std::move(s)); }, UnixMs);
+  std::atomic<bool> published{false};
+  Reconciler reconciler(
+      &store, topts,
+      [&](std::shared_ptr<const config::v1::Snapshot> s) {
+        server.Publish(std::move(s));
+        published = true;
+      },
+      UnixMs);
   serve::Debouncer debouncer(serve::DebounceOptions{}, [&] { reconciler.Reconcile(); });
   store.SetChangeCallback([&](store::Kind) { debouncer.Trigger(); });
 
@@ -90,6 +98,20 @@ int Run(const AppOptions& options) {
                                  << (options.watch_namespace.empty() ? " (all namespaces)"
                                                                      : " namespace " + options.watch_namespace);
   }
+  metrics::MetricsServer metrics_server;
+  metrics_server.Handle("/healthz", [](const std::string&) { return metrics::HttpReply{200, "text/plain", "ok\n"}; });
+  metrics_server.Handle("/readyz", [&published](const std::string&) {
+    // Ready once the first snapshot is out: dataplanes connecting now get a world.
+    if (!published.load()) return metrics::HttpReply{503, "text/plain", "no snapshot published yet\n"};
+    return metrics::HttpReply{200, "text/plain", "ready\n"};
+  });
+  if (!options.metrics_listen.empty()) {
+    if (auto st = metrics_server.Start(options.metrics_listen); !st.ok()) {
+      KEEL_LOG(Error, "controller") << st.error();
+      return 1;
+    }
+    KEEL_LOG(Info, "controller") << "metrics on " << options.metrics_listen << " (port " << metrics_server.port() << ")";
+  }
   // An empty world is a world too: publish it so dataplanes become ready.
   debouncer.Trigger();
   KEEL_LOG(Info, "controller") << "config server on port " << server.port();
@@ -104,6 +126,7 @@ int Run(const AppOptions& options) {
   if (manifests) manifests->Stop();
   debouncer.Stop();
   server.Stop();
+  metrics_server.Stop();
   return 0;
 }
 

@@ -14,6 +14,7 @@ struct AppOptions {
   std::string manifests;
   std::string watch_namespace;
   std::string config_listen = "0.0.0.0:18000";
+  std::string metrics_listen;  // /metrics, /healthz, /readyz, diagnostics; empty: off
   bool insecure_config_channel = false;
   std::string tls_cert, tls_key, tls_ca;
   translate::TranslateOptions translate;

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "common/log.h"
+#include "common/metrics/metrics.h"
 #include "dataplane/net/socket.h"
 #include "dataplane/proxy/http1_connection.h"
 #include "dataplane/tls/handshake.h"
@@ -54,7 +55,10 @@ Status Worker::Listen(const std::string& address, bool tls) {
 }
 
 void Worker::Start() {
-  thread_ = std::thread([this] { loop_.Run(); });
+  thread_ = std::thread([this] {
+    metrics::BindThisThread(index_ + 1);  // this worker's own counter shard
+    loop_.Run();
+  });
 }
 
 void Worker::Join() {

@@ -173,19 +173,22 @@ class Env:
     def start_controller_on(self, config_port, extra=(), channel=("--insecure-config-channel",)):
         """`channel`: the config-stream security flags (plaintext unless told)."""
         self.config_port = config_port
+        metrics_port = free_port()
         argv = [os.path.join(BUILD, "controller", "keel-controller"), "--manifests", self.manifests,
                 "--config-listen", f"127.0.0.1:{self.config_port}", *channel,
-                "--metrics-listen", f"127.0.0.1:{free_port()}", "--log-level", "debug", *extra]
-        return self._spawn("controller", argv)
+                "--metrics-listen", f"127.0.0.1:{metrics_port}", "--log-level", "debug", *extra]
+        p = self._spawn("controller", argv)
+        p.metrics_port = metrics_port
+        return p
 
     def start_dataplane(self, name="dataplane", workers=2, extra=(), channel=("--insecure-config-channel",)):
-        http_port, https_port, admin_port = free_port(), free_port(), free_port()
+        http_port, https_port, admin_port, metrics_port = free_port(), free_port(), free_port(), free_port()
         argv = [os.path.join(BUILD, "dataplane", "keel-dataplane"), "--controller", f"127.0.0.1:{self.config_port}",
                 *channel, "--node-id", name, "--workers", str(workers),
                 "--http-listen", f"127.0.0.1:{http_port}", "--https-listen", f"127.0.0.1:{https_port}",
-                "--admin-listen", f"127.0.0.1:{admin_port}", *extra]
+                "--admin-listen", f"127.0.0.1:{admin_port}", "--metrics-listen", f"127.0.0.1:{metrics_port}", *extra]
         p = self._spawn(name, argv)
-        p.http_port, p.https_port, p.admin_port = http_port, https_port, admin_port
+        p.http_port, p.https_port, p.admin_port, p.metrics_port = http_port, https_port, admin_port, metrics_port
         return p
 
     def wait_ready(self, dp, timeout=15):
