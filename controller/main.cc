@@ -10,7 +10,7 @@
 int main(int argc, char** argv) {
   std::string kubeconfig, manifests, watch_namespace, log_level = "info";
   std::string controller_class = "keel.dev/ingress-controller", ingress_class = "keel";
-  std::string config_listen = "0.0.0.0:18000", metrics_listen = "0.0.0.0:10254";
+  std::string config_listen = "0.0.0.0:18000", metrics_listen = "0.0.0.0:10254", metrics_compat = "none";
   std::string publish_service, publish_address, election_id = "keel-controller-leader";
   std::string default_ssl_certificate, tls_cert, tls_key, tls_ca;
   bool watch_without_class = false, insecure_config_channel = false, leader_elect = true;
@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   flags.Bool("leader-elect", &leader_elect, "Use a coordination.k8s.io Lease so only one replica writes status and Events (not wired yet)");
   flags.String("election-id", &election_id, "Name of the leader-election Lease");
   flags.String("default-ssl-certificate", &default_ssl_certificate, "namespace/name of the TLS Secret served when no host certificate matches");
+  flags.String("metrics-compat", &metrics_compat, "none, or nginx: also export ingress-nginx metric names and labels");
   flags.String("log-level", &log_level, "debug, info, warn or error");
 
   bool help = false;
@@ -47,6 +48,11 @@ int main(int argc, char** argv) {
   }
   keel::log::SetLevel(level);
   keel::controller::AppOptions app;
+  if (metrics_compat != "none" && metrics_compat != "nginx") {
+    std::cerr << "keel-controller: --metrics-compat must be none or nginx, not '" << metrics_compat << "'\n";
+    return 2;
+  }
+  app.metrics_compat_nginx = metrics_compat == "nginx";
   app.kubeconfig = kubeconfig;
   app.manifests = manifests;
   app.watch_namespace = watch_namespace;

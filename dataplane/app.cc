@@ -7,6 +7,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -15,6 +16,8 @@
 #include "common/metrics/metrics_server.h"
 #include "dataplane/admin/admin_server.h"
 #include "dataplane/config/config_client.h"
+#include "dataplane/observe/dataplane_metrics.h"
+#include "dataplane/observe/route_series.h"
 #include "dataplane/proxy/runtime.h"
 #include "dataplane/tls/config_dialer.h"
 #include "dataplane/tls/server_context.h"
@@ -32,7 +35,15 @@ std::string Hostname() {
 struct Current {
   std::mutex mu;
   std::shared_ptr<const proxy::Runtime> runtime;
+  uint64_t applies = 0;
+  int64_t last_apply_unix_ms = 0;
+  bool last_apply_ok = false;
 };
+
+int64_t UnixMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 admin::Reply ConfigDump(Current* current) {
   std::shared_ptr<const proxy::Runtime> rt;
@@ -72,6 +83,8 @@ int Run(const AppOptions& options) {
   // Block before any thread starts so every thread inherits the mask; sigwait below.
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  observe::SetNginxCompat(options.metrics_compat_nginx);
+  observe::AccessLog::Default().Start(options.access_log);
   proxy::ProxyOptions proxy_options = options.proxy;
   if (!options.https_listen.empty()) {
     auto tls = tls::ServerContext::Create();
@@ -128,10 +141,17 @@ int Run(const AppOptions& options) {
       previous = current.runtime;
     }
     auto rt = proxy::Runtime::Build(std::move(snapshot), previous.get());
-    if (!rt.ok()) return Error{rt.error()};
+    if (!rt.ok()) {
+      std::lock_guard<std::mutex> lock(current.mu);
+      current.last_apply_ok = false;
+      return Error{rt.error()};
+    }
     for (auto& w : workers) w->SetRuntime(*rt);
     std::lock_guard<std::mutex> lock(current.mu);
     current.runtime = *rt;
+    current.applies++;
+    current.last_apply_unix_ms = UnixMs();
+    current.last_apply_ok = true;
     KEEL_LOG(Info, "dataplane") << "applied snapshot " << (*rt)->version();
     return Status::Ok();
   };
@@ -176,7 +196,29 @@ int Run(const AppOptions& options) {
     return 1;
   }
 
+  observe::DataplaneSources sources;
+  for (auto& w : workers) sources.workers.push_back(w.get());
+  sources.config = [&]() {
+    observe::ConfigState cs;
+    cs.version = client.version();
+    cs.connected = client.connected();
+    cs.nacks = client.nack_count();
+    std::lock_guard<std::mutex> lock(current.mu);
+    cs.applies = current.applies;
+    cs.last_apply_unix_ms = current.last_apply_unix_ms;
+    cs.last_apply_ok = current.last_apply_ok;
+    return cs;
+  };
+  sources.runtime = [&]() {
+    std::lock_guard<std::mutex> lock(current.mu);
+    return current.runtime;
+  };
+  // Scrape-time collectors that read this function's state live in a registry that
+  // dies with it; the process-wide one holds the per-request series.
+  metrics::Registry run_registry;
+  observe::RegisterDataplaneCollector(&run_registry, sources);
   metrics::MetricsServer metrics_server;
+  metrics_server.AlsoServe(&run_registry);
   if (!options.metrics_listen.empty()) {
     if (auto st = metrics_server.Start(options.metrics_listen); !st.ok()) {
       KEEL_LOG(Error, "dataplane") << st.error();
@@ -204,6 +246,7 @@ int Run(const AppOptions& options) {
   client.Stop();
   admin.Stop();
   metrics_server.Stop();
+  observe::AccessLog::Default().Stop();
   KEEL_LOG(Info, "dataplane") << "stopped";
   return 0;
 }

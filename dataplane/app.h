@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "dataplane/observe/access_log.h"
 #include "dataplane/proxy/worker.h"
 
 namespace keel::dataplane {
@@ -17,6 +18,8 @@ struct AppOptions {
   std::string https_listen = "0.0.0.0:8443";
   std::string admin_listen = "127.0.0.1:9901";
   std::string metrics_listen;  // empty: no /metrics listener
+  bool metrics_compat_nginx = false;
+  observe::AccessLogOptions access_log;
   bool insecure_config_channel = false;
   // Mutual TLS to the controller (dataplane/tls/config_dialer.h); required unless
   // insecure_config_channel.

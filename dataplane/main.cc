@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   std::string http_listen = "0.0.0.0:8080", https_listen = "0.0.0.0:8443";
   std::string config_tls_cert, config_tls_key, config_tls_ca, config_tls_server_name;
   std::string admin_listen = "127.0.0.1:9901", metrics_listen = "0.0.0.0:9902";
+  std::string access_log = "json", access_log_sample = "1", metrics_compat = "none";
   bool insecure_config_channel = false;
   int64_t workers = std::thread::hardware_concurrency();
   int64_t drain_timeout_ms = 30000, header_timeout_ms = 10000, idle_timeout_ms = 60000;
@@ -36,6 +37,9 @@ int main(int argc, char** argv) {
   flags.String("https-listen", &https_listen, "TLS listener (h2 and http/1.1 by ALPN); empty: none");
   flags.String("admin-listen", &admin_listen, "Admin endpoints: /healthz, /readyz, config dump, cache purge");
   flags.String("metrics-listen", &metrics_listen, "Prometheus /metrics listener, separate from traffic; empty: off");
+  flags.String("metrics-compat", &metrics_compat, "none, or nginx: also export ingress-nginx metric names and labels");
+  flags.String("access-log", &access_log, "Access log on stdout: json, upstreaminfo (ingress-nginx's format) or off");
+  flags.String("access-log-sample", &access_log_sample, "Share of requests logged, 0..1");
   flags.Int("drain-timeout-ms", &drain_timeout_ms, "On SIGTERM, how long in-flight requests may finish");
   flags.Int("header-timeout-ms", &header_timeout_ms, "Time a client has to send complete request headers");
   flags.Int("idle-timeout-ms", &idle_timeout_ms, "Idle keep-alive connections are closed after this");
@@ -59,6 +63,22 @@ int main(int argc, char** argv) {
     return 2;
   }
   keel::dataplane::AppOptions app;
+  if (!keel::observe::ParseLogFormat(access_log, &app.access_log.format)) {
+    std::cerr << "keel-dataplane: --access-log must be json, upstreaminfo or off, not '" << access_log << "'\n";
+    return 2;
+  }
+  char* end = nullptr;
+  app.access_log.sample = std::strtod(access_log_sample.c_str(), &end);
+  if (access_log_sample.empty() || *end != '\0' || !(app.access_log.sample >= 0 && app.access_log.sample <= 1)) {
+    std::cerr << "keel-dataplane: --access-log-sample must be a number from 0 to 1, not '" << access_log_sample
+              << "'\n";
+    return 2;
+  }
+  if (metrics_compat != "none" && metrics_compat != "nginx") {
+    std::cerr << "keel-dataplane: --metrics-compat must be none or nginx, not '" << metrics_compat << "'\n";
+    return 2;
+  }
+  app.metrics_compat_nginx = metrics_compat == "nginx";
   app.controller = controller;
   app.node_id = node_id;
   app.http_listen = http_listen;

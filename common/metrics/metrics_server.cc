@@ -3,7 +3,10 @@
 #include "common/metrics/metrics_server.h"
 
 #include <CivetServer.h>
+#include <prometheus/metric_family.h>
+#include <prometheus/text_serializer.h>
 
+#include <iterator>
 #include <map>
 #include <vector>
 
@@ -28,20 +31,29 @@ class MetricsServer::Handler : public CivetHandler {
 };
 
 struct MetricsServer::Impl {
-  const Registry* registry;
+  std::vector<const Registry*> registries;
   std::map<std::string, HandlerFn> fns;
   std::vector<std::unique_ptr<Handler>> handlers;
   std::unique_ptr<CivetServer> server;
 };
 
 MetricsServer::MetricsServer(const Registry* registry) : impl_(std::make_unique<Impl>()) {
-  impl_->registry = registry;
-  Handle("/metrics", [registry](const std::string&) {
-    return HttpReply{200, "text/plain; version=0.0.4; charset=utf-8", registry->Serialize()};
+  impl_->registries.push_back(registry);
+  Handle("/metrics", [impl = impl_.get()](const std::string&) {
+    std::vector<prometheus::MetricFamily> families;
+    for (const Registry* r : impl->registries) {
+      auto more = r->Collect();
+      families.insert(families.end(), std::make_move_iterator(more.begin()),
+                      std::make_move_iterator(more.end()));
+    }
+    return HttpReply{200, "text/plain; version=0.0.4; charset=utf-8",
+                     prometheus::TextSerializer().Serialize(families)};
   });
 }
 
 MetricsServer::~MetricsServer() { Stop(); }
+
+void MetricsServer::AlsoServe(const Registry* registry) { impl_->registries.push_back(registry); }
 
 void MetricsServer::Handle(const std::string& path, HandlerFn fn) { impl_->fns[path] = std::move(fn); }
 

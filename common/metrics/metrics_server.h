@@ -30,6 +30,8 @@ class MetricsServer {
   MetricsServer(const MetricsServer&) = delete;
   MetricsServer& operator=(const MetricsServer&) = delete;
 
+  // /metrics also shows this registry's families (must outlive Stop). Before Start.
+  void AlsoServe(const Registry* registry);
   // Exact path → handler for GET. Register before Start.
   void Handle(const std::string& path, HandlerFn fn);
   // "host:port"; port 0 picks a free one (see port()).

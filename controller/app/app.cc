@@ -12,6 +12,7 @@
 #include "controller/k8s/api_client.h"
 #include "controller/k8s/config.h"
 #include "controller/k8s/list_watch.h"
+#include "controller/observe/controller_metrics.h"
 #include "controller/serve/config_server.h"
 #include "controller/serve/debounce.h"
 #include "controller/store/manifests.h"
@@ -56,11 +57,13 @@ int Run(const AppOptions& options) {
   translate::TranslateOptions topts = options.translate;
   if (!topts.certificate_validator) topts.certificate_validator = &validator;
   std::atomic<bool> published{false};
+  std::atomic<uint64_t> published_count{0};
   Reconciler reconciler(
       &store, topts,
       [&](std::shared_ptr<const config::v1::Snapshot> s) {
         server.Publish(std::move(s));
         published = true;
+        published_count++;
       },
       UnixMs);
   serve::Debouncer debouncer(serve::DebounceOptions{}, [&] { reconciler.Reconcile(); });
@@ -98,7 +101,21 @@ int Run(const AppOptions& options) {
                                  << (options.watch_namespace.empty() ? " (all namespaces)"
                                                                      : " namespace " + options.watch_namespace);
   }
+  // Collectors reading this function's objects live in a registry that dies with it.
+  metrics::Registry run_registry;
+  observe::ControllerSources msrc;
+  msrc.store = &store;
+  msrc.watcher = watcher.get();
+  msrc.server = &server;
+  msrc.diagnostics = [&reconciler] { return reconciler.diagnostics(); };
+  msrc.published = [&published_count] { return published_count.load(); };
+  msrc.nginx_compat = options.metrics_compat_nginx;
+  observe::RegisterControllerCollector(&run_registry, msrc);
   metrics::MetricsServer metrics_server;
+  metrics_server.AlsoServe(&run_registry);
+  metrics_server.Handle("/diagnostics", [&reconciler](const std::string&) {
+    return metrics::HttpReply{200, "application/json", observe::DiagnosticsJson(reconciler.diagnostics())};
+  });
   metrics_server.Handle("/healthz", [](const std::string&) { return metrics::HttpReply{200, "text/plain", "ok\n"}; });
   metrics_server.Handle("/readyz", [&published](const std::string&) {
     // Ready once the first snapshot is out: dataplanes connecting now get a world.

@@ -15,6 +15,7 @@ struct AppOptions {
   std::string watch_namespace;
   std::string config_listen = "0.0.0.0:18000";
   std::string metrics_listen;  // /metrics, /healthz, /readyz, diagnostics; empty: off
+  bool metrics_compat_nginx = false;
   bool insecure_config_channel = false;
   std::string tls_cert, tls_key, tls_ca;
   translate::TranslateOptions translate;

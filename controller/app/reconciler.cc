@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "common/log.h"
+#include "controller/observe/controller_metrics.h"
 
 namespace keel::controller {
 
@@ -34,6 +35,7 @@ void Reconciler::Reconcile() {
   }
   auto took_us =
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
+  observe::ObserveTranslation(fast, static_cast<uint64_t>(took_us) * 1000);
   const std::string& version = prev_.snapshot.version();
   if (version == published_version_) {
     KEEL_LOG(Debug, "reconcile") << "no effective change (version " << version << ")";

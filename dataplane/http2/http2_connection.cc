@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/log.h"
+#include "dataplane/observe/request_record.h"
 #include "dataplane/proxy/exchange.h"
 #include "dataplane/proxy/forward.h"
 #include "dataplane/tls/https_redirect.h"
@@ -41,6 +42,7 @@ class Http2Connection::Stream final : public h2::Stream, public ResponseSink {
   bool live() const { return !gone && !conn_->closed_; }
   // We may be inside one of the exchange's callbacks: destroy it after this event.
   void DropExchange() {
+    if (exchange) record.UpstreamDone(exchange->upstream_address(), exchange->upstream_status());
     if (exchange) conn_->worker_->loop().Defer([ex = exchange.release()] { delete ex; });
   }
 
@@ -65,6 +67,7 @@ class Http2Connection::Stream final : public h2::Stream, public ResponseSink {
 
   void OnResponseBody(std::string_view data) override {
     if (!live() || !has_body) return;
+    record.AddBytesOut(data.size());
     conn_->session_->QueueBody(this, data);
     conn_->MaybePauseUpstream(this);
     conn_->ScheduleFlush();
@@ -100,6 +103,7 @@ class Http2Connection::Stream final : public h2::Stream, public ResponseSink {
   }
 
   std::unique_ptr<Exchange> exchange;
+  observe::RequestRecord record;  // metrics and access log of this stream's request
   std::string request_id;
   std::string body_pending;  // request DATA the exchange could not take yet (not consumed)
   uint64_t body_limit = 0, body_received = 0;
@@ -177,6 +181,7 @@ void Http2Connection::OnRequest(h2::Stream* hs, h2::HeadVerdict verdict, const h
   auto* s = static_cast<Stream*>(hs);
   seen_request_ = true;
   worker_->stats().requests.fetch_add(1, std::memory_order_relaxed);
+  s->record.Begin(head, peer_ip_, "HTTP/2.0", 0);
   if (!end_stream) {
     s->reading_body = true;
     reading_bodies_++;
@@ -206,6 +211,7 @@ void Http2Connection::OnRequest(h2::Stream* hs, h2::HeadVerdict verdict, const h
   RouteDecision d;
   rt->Route(head, peer_ip_, worker_->Random(), &d);
   if (!io_->secure()) tls::RedirectToHttps(*rt, head, &d);
+  s->record.Routed(d.labels);
   s->body_limit = d.policy && d.policy->max_request_body_bytes() ? d.policy->max_request_body_bytes()
                                                                  : worker_->options().max_body_bytes;
   switch (d.kind) {
@@ -269,6 +275,7 @@ void Http2Connection::Forward(Stream* s, const http1::RequestHead& head, const R
                    head.method == "PUT" || head.method == "DELETE" || head.method == "TRACE";
   worker_->runtime()->HashInputs(head, d.cluster, peer_ip_, &req.hash_key, &req.sticky_value);
   if (head.expect_continue) session_->Inform(s, 100);  // as for HTTP/1: we answer 100 ourselves
+  s->record.UpstreamStarted();
   s->exchange = std::make_unique<Exchange>(worker_, s);
   s->exchange->Start(d, std::move(req));  // may answer at once (no endpoint, connect refused)
 }
@@ -339,6 +346,8 @@ void Http2Connection::OnStreamClose(h2::Stream* hs, uint32_t error_code) {
   if (error_code != h2::kNoError && s->exchange) {
     KEEL_LOG(Debug, "http2") << peer_ip_ << ": stream " << s->id() << " reset (" << error_code << ")";
   }
+  if (s->exchange) s->record.UpstreamDone(s->exchange->upstream_address(), s->exchange->upstream_status());
+  s->record.Finish(s->response_started ? s->status : 0, s->request_id, s->body_received, 0);
   streams_.erase(s);
   paused_for_connection_.erase(s);
   // A cancelled stream cancels its exchange (and upstream connection) with it.

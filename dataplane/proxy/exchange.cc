@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "common/log.h"
+#include "common/metrics/metrics.h"
 #include "dataplane/proxy/forward.h"
 #include "dataplane/proxy/worker.h"
 
@@ -341,6 +342,9 @@ void Exchange::OnUpstreamClosed(UpstreamConn* c, bool eof, bool during_connect, 
     sink_->OnResponseEnd();
     return;
   }
+  static const metrics::Counter connect_failures = metrics::Registry::Default().AddCounter(
+      "keel_upstream_connect_failures_total", "Upstream connections that failed before being established");
+  if (during_connect) connect_failures.Inc();
   bool nothing_received = state_ == State::kConnecting || state_ == State::kAwaitingHead;
   bool timeout = std::string_view(why).find("timeout") != std::string_view::npos;
   ReportEndpoint(upstream::Outcome::kConnectFailure);

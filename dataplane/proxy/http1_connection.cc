@@ -210,6 +210,7 @@ void Http1Connection::HandleHead(const http1::RequestHead& head, size_t consumed
   auto rid = FindHeader(head.fields(), "x-request-id");
   if (rid && ValidRequestId(*rid)) request_id_.assign(*rid);
   else worker_->NewRequestId(&request_id_);
+  record_.Begin(head, peer_ip_, head.minor_version == 0 ? "HTTP/1.0" : "HTTP/1.1", consumed);
 
   RouteDecision d;
   const Runtime* rt = worker_->runtime();
@@ -222,6 +223,7 @@ void Http1Connection::HandleHead(const http1::RequestHead& head, size_t consumed
   rt->Route(head, peer_ip_, worker_->Random(), &d);
   if (!io_->secure()) tls::RedirectToHttps(*rt, head, &d);
   labels_ = d.labels;
+  record_.Routed(d.labels);
   body_limit_ = d.policy && d.policy->max_request_body_bytes() ? d.policy->max_request_body_bytes()
                                                                  : worker_->options().max_body_bytes;
   if (d.kind != RouteDecision::Kind::kForward) {
@@ -307,6 +309,7 @@ void Http1Connection::Forward(const http1::RequestHead& head, const RouteDecisio
     out_.Append("HTTP/1.1 100 Continue\r\n\r\n");
     Flush();
   }
+  record_.UpstreamStarted();
   exchange_ = std::make_unique<Exchange>(worker_, this);
   exchange_->Start(d, std::move(req));
 }
@@ -493,6 +496,8 @@ void Http1Connection::RespondLocal(int status, std::string_view body, std::strin
 }
 
 void Http1Connection::FinishRequest() {
+  if (exchange_) record_.UpstreamDone(exchange_->upstream_address(), exchange_->upstream_status());
+  record_.Finish(status_, request_id_, body_received_, bytes_out_ + out_.size() - bytes_out_at_start_);
   if (status_ >= 100 && status_ < 600) {
     worker_->stats().responses_by_class[status_ / 100].fetch_add(1, std::memory_order_relaxed);
   }
@@ -577,6 +582,8 @@ void Http1Connection::CloseWhenIdle() {
 void Http1Connection::Close() {
   if (state_ == State::kClosed) return;
   state_ = State::kClosed;
+  if (exchange_) record_.UpstreamDone(exchange_->upstream_address(), exchange_->upstream_status());
+  record_.Finish(response_started_ ? status_ : 0, request_id_, body_received_, bytes_out_ - bytes_out_at_start_);
   worker_->loop().Disarm(&timer_);
   worker_->loop().Remove(fd_);
   if (exchange_) {

@@ -12,6 +12,7 @@
 #include "dataplane/net/buffer.h"
 #include "dataplane/net/socket.h"
 #include "dataplane/net/transport.h"
+#include "dataplane/observe/request_record.h"
 #include "dataplane/proxy/exchange.h"
 #include "dataplane/proxy/worker.h"
 
@@ -96,6 +97,7 @@ class Http1Connection final : public DownstreamConnection, public ResponseSink {
   uint64_t bytes_out_at_start_ = 0;
   uint64_t bytes_out_ = 0;
   RouteLabels labels_;
+  observe::RequestRecord record_;  // metrics and access log of the current request
   std::string scratch_;
 };
 

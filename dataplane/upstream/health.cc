@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "common/metrics/metrics.h"
+
 namespace keel::upstream {
 
 HealthTracker::HealthTracker(const keel::config::v1::HealthSettings& settings)
@@ -41,6 +43,9 @@ bool HealthTracker::OnFailure(EndpointState& s, std::span<EndpointState* const> 
   s.consecutive_failures = 0;
   ++s.ejections;
   s.ejected_until_ns = now_ns + EjectionNs(s.ejections);
+  static const metrics::Counter ejections = metrics::Registry::Default().AddCounter(
+      "keel_upstream_ejections_total", "Endpoints ejected by passive health checking (outlier detection)");
+  ejections.Inc();
   return true;
 }
 
