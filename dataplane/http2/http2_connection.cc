@@ -60,6 +60,7 @@ class Http2Connection::Stream final : public h2::Stream, public ResponseSink {
         fields.Add("set-cookie", a.substr(kPrefix.size(), a.size() - kPrefix.size() - 2));
       }
     }
+    for (const auto& f : verdict.response_fields) fields.Add(f.name, f.value);
     has_body = !head_request && head.body != http1::BodyKind::None;
     conn_->session_->Respond(this, head.status, fields, has_body);
     conn_->ScheduleFlush();
@@ -104,6 +105,7 @@ class Http2Connection::Stream final : public h2::Stream, public ResponseSink {
 
   std::unique_ptr<Exchange> exchange;
   observe::RequestRecord record;  // metrics and access log of this stream's request
+  policy::Verdict verdict;  // route policy outcome; holds the in-flight slot
   std::string request_id;
   std::string body_pending;  // request DATA the exchange could not take yet (not consumed)
   uint64_t body_limit = 0, body_received = 0;
@@ -214,6 +216,16 @@ void Http2Connection::OnRequest(h2::Stream* hs, h2::HeadVerdict verdict, const h
   s->record.Routed(d.labels);
   s->body_limit = d.policy && d.policy->max_request_body_bytes() ? d.policy->max_request_body_bytes()
                                                                  : worker_->options().max_body_bytes;
+  // Route policies (CORS, limits, response headers): dataplane/policy.
+  if (d.kind == RouteDecision::Kind::kForward && d.policy &&
+      worker_->policy().Evaluate(*d.policy, d.labels.namespace_, d.labels.ingress,
+                                 policy::Facts(head.fields(), head.method, peer_ip_), worker_->loop().now(),
+                                 &s->verdict)) {
+    h2::FieldList extra;
+    for (const auto& f : s->verdict.fields) extra.Add(f.name, f.value);
+    RespondLocal(s, s->verdict.status, s->verdict.body, &extra);
+    return;
+  }
   switch (d.kind) {
     case RouteDecision::Kind::kNotFound:
       RespondLocal(s, 404, "no route for this host and path\n");

@@ -226,7 +226,12 @@ void Http1Connection::HandleHead(const http1::RequestHead& head, size_t consumed
   record_.Routed(d.labels);
   body_limit_ = d.policy && d.policy->max_request_body_bytes() ? d.policy->max_request_body_bytes()
                                                                  : worker_->options().max_body_bytes;
-  if (d.kind != RouteDecision::Kind::kForward) {
+  // Route policies (CORS, limits, response headers): dataplane/policy.
+  bool policy_answers = d.kind == RouteDecision::Kind::kForward && d.policy &&
+                        worker_->policy().Evaluate(*d.policy, d.labels.namespace_, d.labels.ingress,
+                                                   policy::Facts(head.fields(), head.method, peer_ip_),
+                                                   worker_->loop().now(), &verdict_);
+  if (d.kind != RouteDecision::Kind::kForward || policy_answers) {
     in_.Consume(consumed);
     // We don't read a body we won't forward: close after answering instead of
     // guessing where the next request starts.
@@ -245,7 +250,11 @@ void Http1Connection::HandleHead(const http1::RequestHead& head, size_t consumed
       case RouteDecision::Kind::kDirect:
         RespondLocal(d.status, d.body, {}, d.content_type.empty() ? "text/plain; charset=utf-8" : d.content_type);
         break;
-      case RouteDecision::Kind::kForward: break;
+      case RouteDecision::Kind::kForward:
+        scratch_.clear();  // RespondLocal reuses scratch_ only after reading its arguments
+        policy::AppendHttp1(verdict_.fields, &scratch_);
+        RespondLocal(verdict_.status, verdict_.body, std::string(scratch_));
+        break;
     }
     return;
   }
@@ -383,6 +392,7 @@ void Http1Connection::OnResponseHead(const http1::ResponseHead& head, bool upgra
   scratch_.append("\r\n");
   AppendResponseHeaders(head, upgraded, &scratch_);
   if (exchange_) scratch_.append(exchange_->affinity_header());
+  policy::AppendHttp1(verdict_.response_fields, &scratch_);
   if (upgraded) {
     scratch_.append("\r\n");
     out_.Append(scratch_);
@@ -506,6 +516,7 @@ void Http1Connection::FinishRequest() {
     worker_->loop().Defer([ex = exchange_.release()] { delete ex; });
   }
   bool reusable = keep_alive_ && !close_after_response_ && state_ != State::kBody;
+  verdict_.Reset();  // gives back the in-flight slot
   ResetRequest();
   if (!reusable) {
     state_ = State::kAwaitResponse;  // nothing more is read; close once flushed

@@ -98,6 +98,7 @@ class Http1Connection final : public DownstreamConnection, public ResponseSink {
   uint64_t bytes_out_ = 0;
   RouteLabels labels_;
   observe::RequestRecord record_;  // metrics and access log of the current request
+  policy::Verdict verdict_;
   std::string scratch_;
 };
 

@@ -1,6 +1,7 @@
 #include "dataplane/proxy/runtime.h"
 
 #include "common/log.h"
+#include "dataplane/policy/policy.h"
 #include "dataplane/proxy/forward.h"
 #include "dataplane/router/path.h"
 #include "dataplane/tls/cert_store.h"
@@ -46,6 +47,7 @@ Result<std::shared_ptr<const Runtime>> Runtime::Build(std::shared_ptr<const conf
   rt->clusters = std::move(*clusters);
   auto add_access = [&](const router::RouteEntry& e) -> Status {
     const auto& p = e.policy();
+    if (auto st = policy::Validate(p); !st.ok()) return Error{"route " + e.path() + ": " + st.error()};
     if (p.allow_cidrs().empty() && p.deny_cidrs().empty()) return Status::Ok();
     auto list = AccessList::Parse({p.allow_cidrs().begin(), p.allow_cidrs().end()},
                                   {p.deny_cidrs().begin(), p.deny_cidrs().end()});

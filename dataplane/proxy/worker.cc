@@ -33,7 +33,8 @@ class Worker::Listener : public event::Handler {
 
 Worker::Worker(int index, const ProxyOptions& options)
     : index_(index), options_(options), clusters_(0x9e3779b97f4a7c15ull * static_cast<uint64_t>(index + 1)),
-      rng_(std::random_device{}() ^ (static_cast<uint64_t>(index) << 32)) {
+      rng_(std::random_device{}() ^ (static_cast<uint64_t>(index) << 32)),
+      policy_(options.workers) {
   pool_ = std::make_unique<UpstreamPool>(&loop_, options_.upstream_max_idle, options_.upstream_idle_timeout_ms);
 }
 

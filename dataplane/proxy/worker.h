@@ -16,6 +16,7 @@
 #include "dataplane/event/loop.h"
 #include "dataplane/http1/parser.h"
 #include "dataplane/http2/options.h"
+#include "dataplane/policy/policy.h"
 #include "dataplane/proxy/decision.h"
 #include "dataplane/proxy/runtime.h"
 #include "dataplane/proxy/upstream_pool.h"
@@ -55,6 +56,8 @@ struct ProxyOptions {
   h2::SessionOptions http2;
   // The HTTPS listeners' TLS context (shared by all workers); null without one.
   std::shared_ptr<tls::ServerContext> tls;
+  // Worker threads in the process: per-worker request limits are divided by it.
+  uint32_t workers = 1;
 };
 
 struct WorkerStats {
@@ -88,6 +91,7 @@ class Worker {
   const Runtime* runtime() const { return runtime_.get(); }
   WorkerStats& stats() { return stats_; }
   int index() const { return index_; }
+  policy::WorkerPolicy& policy() { return policy_; }
   bool draining() const { return draining_; }
 
   // This worker's balancer/health state for a cluster of the current runtime.
@@ -119,6 +123,7 @@ class Worker {
   std::unordered_set<DownstreamConnection*> connections_;
   std::mt19937_64 rng_;
   WorkerStats stats_;
+  policy::WorkerPolicy policy_;
   bool draining_ = false;
   std::unique_ptr<event::Timer> drain_timer_;
   std::thread thread_;
