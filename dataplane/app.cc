@@ -157,6 +157,26 @@ int Run(const AppOptions& options) {
     KEEL_LOG(Info, "dataplane") << "applied snapshot " << (*rt)->version();
     return Status::Ok();
   };
+  copts.apply_delta = [&](std::shared_ptr<const ::keel::config::v1::Snapshot> merged,
+                          const ::keel::config::v1::EndpointDelta& delta) -> Status {
+    std::shared_ptr<const proxy::Runtime> previous;
+    {
+      std::lock_guard<std::mutex> lock(current.mu);
+      previous = current.runtime;
+    }
+    // Not the delta's base (should not happen: the client checked the snapshot it
+    // holds): rebuild from the merged snapshot instead.
+    auto rt = previous && previous->version() == delta.base_version()
+                  ? proxy::Runtime::ApplyDelta(*previous, std::move(merged), delta)
+                  : proxy::Runtime::Build(std::move(merged), previous.get());
+    if (!rt.ok()) return Error{rt.error()};
+    for (auto& w : workers) w->SetRuntime(*rt);
+    std::lock_guard<std::mutex> lock(current.mu);
+    current.runtime = *rt;
+    KEEL_LOG(Debug, "dataplane") << "applied endpoint delta " << (*rt)->version() << " ("
+                                 << delta.clusters_size() << " clusters)";
+    return Status::Ok();
+  };
   dataplane::config::ConfigClient client(copts, apply);
 
   admin::AdminServer admin;

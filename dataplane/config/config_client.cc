@@ -188,7 +188,10 @@ v1::DataplaneMessage ConfigClient::HandleUpdate(v1::Update* update) {
   } else {
     status = Error{"update carries neither a snapshot nor a delta"};
   }
-  if (status && next != held) status = apply_(next);
+  if (status && next != held) {
+    status = is_delta && options_.apply_delta ? options_.apply_delta(next, update->endpoint_delta())
+                                              : apply_(next);
+  }
 
   v1::DataplaneMessage reply;
   if (!status) {

@@ -33,6 +33,11 @@ namespace keel::dataplane::config {
 // message as the reason, and the previous snapshot stays. Runs on the client's
 // thread; Stop() waits for a running call to return.
 using ApplyFn = std::function<Status(std::shared_ptr<const keel::config::v1::Snapshot>)>;
+// The same for an endpoint delta: `merged` is the held snapshot with the delta applied
+// (what the client holds next), `delta` what changed, so the callee can rebuild only
+// the clusters it names.
+using ApplyDeltaFn = std::function<Status(std::shared_ptr<const keel::config::v1::Snapshot> merged,
+                                          const keel::config::v1::EndpointDelta& delta)>;
 
 struct ClientOptions {
   // "host:port" of the controller's config stream.
@@ -49,6 +54,8 @@ struct ClientOptions {
   // counts as a failed attempt. It runs on the client thread: bound its dial time,
   // or Stop() waits for it.
   std::function<std::shared_ptr<grpc::Channel>()> channel_factory;
+  // Receives endpoint deltas when set; empty: deltas go to ApplyFn as merged snapshots.
+  ApplyDeltaFn apply_delta;
 };
 
 class ConfigClient {

@@ -45,6 +45,7 @@ Result<std::shared_ptr<const Runtime>> Runtime::Build(std::shared_ptr<const conf
   rt->snapshot = std::move(snapshot);
   rt->routes = std::move(*routes);
   rt->clusters = std::move(*clusters);
+  auto access = std::make_shared<AccessMap>();
   auto add_access = [&](const router::RouteEntry& e) -> Status {
     const auto& p = e.policy();
     if (auto st = policy::Validate(p); !st.ok()) return Error{"route " + e.path() + ": " + st.error()};
@@ -52,7 +53,7 @@ Result<std::shared_ptr<const Runtime>> Runtime::Build(std::shared_ptr<const conf
     auto list = AccessList::Parse({p.allow_cidrs().begin(), p.allow_cidrs().end()},
                                   {p.deny_cidrs().begin(), p.deny_cidrs().end()});
     if (!list.ok()) return Error{"route " + e.path() + ": " + list.error()};
-    rt->access.emplace(&e, std::move(*list));
+    access->emplace(&e, std::move(*list));
     return Status::Ok();
   };
   for (const auto& vh : rt->routes->virtual_hosts()) {
@@ -71,6 +72,36 @@ Result<std::shared_ptr<const Runtime>> Runtime::Build(std::shared_ptr<const conf
       KEEL_LOG(Error, "tls") << "cluster " << c.name() << ": upstream TLS is not supported; its routes answer 502";
     }
   }
+  rt->access = std::move(access);
+  return std::shared_ptr<const Runtime>(std::move(rt));
+}
+
+Result<std::shared_ptr<const Runtime>> Runtime::ApplyDelta(const Runtime& base,
+                                                           std::shared_ptr<const config::v1::Snapshot> merged,
+                                                           const config::v1::EndpointDelta& delta) {
+  if (delta.base_version() != base.version()) {
+    return Error{"delta base '" + delta.base_version() + "' is not the runtime's '" + base.version() + "'"};
+  }
+  auto clusters = base.clusters->ApplyDelta(delta);
+  if (!clusters.ok()) return Error{"clusters: " + clusters.error()};
+  auto d = std::make_shared<Delta>();
+  d->base_version = base.version();
+  for (const auto& ce : delta.clusters()) {
+    const auto i = static_cast<uint32_t>((*clusters)->Find(ce.cluster()));
+    d->changed_clusters.push_back(i);
+    for (const auto& ep : base.clusters->at(i)->endpoints().endpoints()) d->removed_endpoints.insert(ep.key);
+  }
+  // Keys still present in a changed cluster did not leave (O(changed endpoints)).
+  for (uint32_t i : d->changed_clusters) {
+    for (const auto& ep : (*clusters)->at(i)->endpoints().endpoints()) d->removed_endpoints.erase(ep.key);
+  }
+  auto rt = std::make_shared<Runtime>();
+  rt->snapshot = std::move(merged);
+  rt->routes = base.routes;
+  rt->access = base.access;
+  rt->certs = base.certs;  // certificates do not change with endpoints
+  rt->clusters = std::move(*clusters);
+  rt->delta = std::move(d);
   return std::shared_ptr<const Runtime>(std::move(rt));
 }
 
@@ -95,7 +126,7 @@ void Runtime::Route(const http1::RequestHead& head, std::string_view client_ip, 
   const auto& labels = e->labels();
   out->labels = {labels.namespace_name, labels.ingress, labels.service};
   out->policy = &e->policy();
-  if (auto it = access.find(e); it != access.end() && !it->second.Allows(client_ip)) {
+  if (auto it = access->find(e); it != access->end() && !it->second.Allows(client_ip)) {
     return Direct(out, 403, "forbidden\n");
   }
   switch (e->action()) {

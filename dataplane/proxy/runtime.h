@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
+#include <vector>
 
 #include "common/result.h"
 #include "dataplane/http1/parser.h"
@@ -28,6 +30,12 @@ class Runtime {
   // `previous` (may be null) lets unchanged clusters be shared instead of rebuilt.
   static Result<std::shared_ptr<const Runtime>> Build(std::shared_ptr<const config::v1::Snapshot> snapshot,
                                                       const Runtime* previous = nullptr);
+  // An endpoint delta against `base` (its version must be the delta's base): shares
+  // the route table and access lists and rebuilds only the clusters the delta names.
+  // `merged` is base's snapshot with the delta applied (kept for config dumps).
+  static Result<std::shared_ptr<const Runtime>> ApplyDelta(const Runtime& base,
+                                                           std::shared_ptr<const config::v1::Snapshot> merged,
+                                                           const config::v1::EndpointDelta& delta);
 
   // Host → virtual host → route → decision. `random` splits weighted clusters.
   void Route(const http1::RequestHead& head, std::string_view client_ip, uint64_t random,
@@ -41,8 +49,20 @@ class Runtime {
   std::shared_ptr<const config::v1::Snapshot> snapshot;
   std::shared_ptr<const router::RouteTable> routes;
   std::shared_ptr<const upstream::ClusterTable> clusters;
-  // Parsed allow/deny lists of the routes that have one.
-  std::unordered_map<const router::RouteEntry*, AccessList> access;
+  // Parsed allow/deny lists of the routes that have one (shared across deltas, as
+  // the routes they are keyed by).
+  using AccessMap = std::unordered_map<const router::RouteEntry*, AccessList>;
+  std::shared_ptr<const AccessMap> access;
+
+  // Set when this runtime came from an endpoint delta: what a worker holding the base
+  // runtime must refresh (the changed clusters) and which endpoints left them (their
+  // idle upstream connections are closed).
+  struct Delta {
+    std::string base_version;
+    std::vector<uint32_t> changed_clusters;
+    std::unordered_set<std::string> removed_endpoints;  // Endpoint keys
+  };
+  std::shared_ptr<const Delta> delta;
   // TLS certificates by SNI; a certificate that does not parse is left out (logged),
   // never NACKed: the other hosts keep their TLS.
   std::shared_ptr<const tls::CertStore> certs;

@@ -121,6 +121,17 @@ void Worker::SetRuntime(std::shared_ptr<const Runtime> runtime) {
 }
 
 void Worker::ApplyRuntime(std::shared_ptr<const Runtime> runtime) {
+  if (const auto& d = runtime->delta; d && runtime_ && runtime_->version() == d->base_version) {
+    // Endpoint delta: touch only the changed clusters. An idle connection to a key that
+    // left them is closed even if another cluster still has that endpoint: it costs a
+    // reconnect, and saves scanning every cluster on every delta.
+    clusters_.UpdateChanged(runtime->clusters, d->changed_clusters);
+    runtime_ = std::move(runtime);
+    if (!d->removed_endpoints.empty()) {
+      pool_->CloseIdleExcept([&](const std::string& key) { return d->removed_endpoints.count(key) == 0; });
+    }
+    return;
+  }
   clusters_.Update(runtime->clusters);
   runtime_ = std::move(runtime);
   // Idle connections to endpoints that left every cluster are closed now; busy ones

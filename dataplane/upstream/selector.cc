@@ -110,4 +110,12 @@ void WorkerClusters::Update(const std::shared_ptr<const ClusterTable>& table) {
   selectors_ = std::move(next);
 }
 
+void WorkerClusters::UpdateChanged(const std::shared_ptr<const ClusterTable>& table,
+                                   std::span<const uint32_t> changed) {
+  if (selectors_.size() != table->size()) return Update(table);
+  for (uint32_t i : changed) {
+    if (&selectors_[i]->cluster() != table->at(i).get()) selectors_[i]->Update(table->at(i));
+  }
+}
+
 }  // namespace keel::upstream

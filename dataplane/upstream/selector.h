@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -80,6 +81,9 @@ class WorkerClusters {
   // keeps a cluster keeps its state too. Selectors of dropped clusters die when the last
   // request holding them ends.
   void Update(const std::shared_ptr<const ClusterTable>& table);
+  // An endpoint delta: cluster indices survive deltas, so only the selectors at
+  // `changed` follow `table`; the others already hold the shared, unchanged clusters.
+  void UpdateChanged(const std::shared_ptr<const ClusterTable>& table, std::span<const uint32_t> changed);
   size_t size() const { return selectors_.size(); }
   const std::shared_ptr<ClusterSelector>& at(size_t i) const { return selectors_[i]; }
 
