@@ -95,7 +95,6 @@ int Run(const AppOptions& options) {
     proxy_options.tls = *tls;
   }
   std::vector<std::unique_ptr<proxy::Worker>> workers;
-  proxy::ProxyOptions proxy_options = options.proxy;
   proxy_options.workers = static_cast<uint32_t>(options.workers);
   for (int i = 0; i < options.workers; ++i) {
     workers.push_back(std::make_unique<proxy::Worker>(i, proxy_options));

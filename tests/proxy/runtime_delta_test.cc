@@ -68,6 +68,7 @@ TEST(RuntimeDelta, SharesEverythingButTheChangedCluster) {
   EXPECT_EQ(rt.version(), "v2");
   EXPECT_EQ(rt.routes.get(), base->routes.get());  // no route table rebuild
   EXPECT_EQ(rt.access.get(), base->access.get());
+  EXPECT_EQ(rt.certs.get(), base->certs.get());
   EXPECT_EQ(rt.clusters->at(0).get(), base->clusters->at(0).get());
   EXPECT_EQ(rt.clusters->at(2).get(), base->clusters->at(2).get());
   EXPECT_NE(rt.clusters->at(1).get(), base->clusters->at(1).get());
