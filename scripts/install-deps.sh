@@ -14,6 +14,8 @@ PACKAGES=(
   # tests and demo: fake API server and backends are Python, clients are curl/nghttp/kubectl;
   # python3-yaml reads the rendered Helm chart in tests/helm
   python3 python3-yaml curl nghttp2-client openssl procps iproute2 unzip
+  # e2e/test_observe.py: a real Prometheus server and promtool scrape both binaries
+  prometheus
   # benchmarks side by side (bench/run.sh): peers, load generators, profiler
   nginx haproxy varnish wrk linux-perf valgrind util-linux
 )

@@ -32,6 +32,11 @@ void Add(MetricFamily* f, double value, std::vector<prometheus::ClientMetric::La
 }  // namespace
 
 void RegisterDataplaneCollector(metrics::Registry* registry, DataplaneSources src) {
+  // Counted where they happen (exchange.cc, health.cc) on first use; registered here
+  // too so that they are exported at 0 from the first scrape (rate() needs a start).
+  auto& reg = metrics::Registry::Default();
+  reg.AddCounter("keel_upstream_connect_failures_total", "Upstream connections that failed before being established");
+  reg.AddCounter("keel_upstream_ejections_total", "Endpoints ejected by passive health checking (outlier detection)");
   registry->AddCollector([src](std::vector<MetricFamily>* out) {
     uint64_t open = 0, total = 0, rejected = 0, in = 0, sent = 0, retries = 0, errors = 0;
     for (proxy::Worker* w : src.workers) {
