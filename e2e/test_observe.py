@@ -60,7 +60,7 @@ def get(port, path):
 
 def promql(port, query):
     url = f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode({"query": query})
-    with urllib.request.urlopen(url, timeout=5) as resp:
+    with urllib.request.urlopen(url, timeout=30) as resp:
         doc = json.load(resp)
     assert doc["status"] == "success", doc
     return doc["data"]["result"]
@@ -89,7 +89,7 @@ class ObserveTest(KeelTestCase):
                                       f"--storage.tsdb.path={os.path.join(tmp, 'data')}",
                                       f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"])
         wait_until(lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/-/ready", timeout=1).status == 200,
-                   30, what="prometheus ready")
+                   60, what="prometheus ready")
         return p, port
 
     def test_prometheus_scrapes_both_binaries(self):
@@ -136,7 +136,7 @@ class ObserveTest(KeelTestCase):
             return (len(up) == 2 and all(r["value"][1] == "1" for r in up)
                     and scalar(prom, f"sum(keel_http_requests_total{{{labels}}})") is not None
                     and scalar(prom, "keel_controller_dataplanes_connected") is not None)
-        wait_until(scraped, 30, interval=0.5, what="both targets up and scraped")
+        wait_until(scraped, 60, interval=0.5, what="both targets up and scraped")
 
         jobs = {r["metric"]["job"] for r in promql(prom, "up == 1")}
         self.assertEqual(jobs, {"keel-dataplane", "keel-controller"})

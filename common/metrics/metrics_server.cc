@@ -3,11 +3,18 @@
 #include "common/metrics/metrics_server.h"
 
 #include <CivetServer.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <prometheus/metric_family.h>
 #include <prometheus/text_serializer.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <iterator>
 #include <map>
+#include <thread>
 #include <vector>
 
 #include "common/log.h"
@@ -78,7 +85,25 @@ Status MetricsServer::Start(const std::string& listen_address) {
 
 void MetricsServer::Stop() {
   if (impl_->server) {
+    // civetweb's accept loop polls in 2 s steps and checks its stop flag only between
+    // them; one connection right after the flag is set wakes it, so Stop takes
+    // milliseconds instead of up to 2 s (every process shutdown and test pays this).
+    std::atomic<bool> stopping{true};
+    std::thread waker([this, &stopping] {
+      while (stopping.load()) {
+        int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(port_);
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        (void)::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+        ::close(fd);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    });
     impl_->server->close();
+    stopping = false;
+    waker.join();
     impl_->server.reset();
   }
   impl_->handlers.clear();
