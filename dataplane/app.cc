@@ -168,10 +168,17 @@ int Run(const AppOptions& options) {
     auto rt = previous && previous->version() == delta.base_version()
                   ? proxy::Runtime::ApplyDelta(*previous, std::move(merged), delta)
                   : proxy::Runtime::Build(std::move(merged), previous.get());
-    if (!rt.ok()) return Error{rt.error()};
+    if (!rt.ok()) {
+      std::lock_guard<std::mutex> lock(current.mu);
+      current.last_apply_ok = false;
+      return Error{rt.error()};
+    }
     for (auto& w : workers) w->SetRuntime(*rt);
     std::lock_guard<std::mutex> lock(current.mu);
     current.runtime = *rt;
+    current.applies++;
+    current.last_apply_unix_ms = UnixMs();
+    current.last_apply_ok = true;
     KEEL_LOG(Debug, "dataplane") << "applied endpoint delta " << (*rt)->version() << " ("
                                  << delta.clusters_size() << " clusters)";
     return Status::Ok();
