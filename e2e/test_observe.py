@@ -229,7 +229,7 @@ class ObserveTest(KeelTestCase):
                           5, what="upstreaminfo line")[0]
         self.assertIn('"GET /a HTTP/1.1" 200 ', line)
         self.assertIn(f"[default-web:80] [] 127.0.0.1:{backend} - ", line)
-        time.sleep(0.2)  # the writer passes every 20 ms
+        time.sleep(0.2)  # the writer passes every 5 ms
         self.assertFalse([l for l in env.log("dp-none").splitlines() if l.startswith("{")])
         # Counted even when not logged.
         self.assertIn('service="web:80",method="GET",status_class="2xx"} 1', get(none.metrics_port, "/metrics")[1])

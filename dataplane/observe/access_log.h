@@ -24,7 +24,7 @@ struct AccessLogOptions {
   double sample = 1.0;  // share of requests logged, 0..1
   int fd = 1;
   size_t ring_bytes = 1 << 20;  // per thread, rounded up to a power of two
-  uint32_t flush_interval_ms = 20;
+  uint32_t flush_interval_ms = 5;  // 1 MiB per 5 ms: ~200 MB/s of log lines per worker
 };
 
 class AccessLog {
