@@ -11,6 +11,7 @@ import tempfile
 
 from . import throughput
 from .keel import Keel
+from .procs import tree
 from .systems import Backend, Haproxy, Nginx
 
 
@@ -28,12 +29,12 @@ def main(argv):
     s = None
     try:
         if a.system == "keel":
-            s = Keel(a.workdir, a.build, [backend.port], try_tls=False)
+            s = Keel(a.workdir, a.build, [backend.port])
             s.wait_routable()
         else:
             s = (Nginx if a.system == "nginx" else Haproxy)(a.workdir, [backend.port])
         data = os.path.join(a.workdir, "perf.data")
-        pids = ",".join(str(p.pid) for p in s.procs)
+        pids = ",".join(str(pid) for p in s.procs for pid in tree(p.pid))  # nginx/haproxy workers are children
         perf = subprocess.Popen(["perf", "record", "-e", "cpu-clock", "-F", "999", "--call-graph", "dwarf,16384", "-o", data, "-p", pids],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         r = throughput.measure(s, backend, a.scenario, a)
@@ -42,6 +43,10 @@ def main(argv):
         print(f"{a.system} scenario {a.scenario}: {r}")
         rep = subprocess.run(["perf", "report", "-i", data, "--no-children", "--stdio", "--sort", "dso,symbol",
                               "-g", "none", "--percent-limit", "0.7"], capture_output=True, text=True).stdout
+        by_dso = subprocess.run(["perf", "report", "-i", data, "--no-children", "--stdio", "--sort", "dso",
+                                 "-g", "none"], capture_output=True, text=True).stdout
+        print("by library: " + ", ".join(" ".join(l.split()[:2]) for l in by_dso.splitlines()
+                                          if l.strip() and not l.startswith("#")))
         lines = [" ".join(l.split()[:4]) for l in rep.splitlines() if l.strip() and not l.startswith("#")]
         print("\n".join(lines[:a.top]))
         print(f"perf data: {data} (perf report -i {data} --no-children -S SYMBOL -G)")
