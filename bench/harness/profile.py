@@ -5,9 +5,11 @@ so it works without hardware counters in VMs), then the top symbols by self time
 """
 import argparse
 import os
+import re
 import subprocess
 import sys
 import tempfile
+import time
 
 from . import throughput
 from .keel import Keel
@@ -22,6 +24,7 @@ def main(argv):
     ap.add_argument("--scenario", default="1", choices=[k for k in throughput.SCENARIOS])
     ap.add_argument("--seconds", type=float, default=5)
     ap.add_argument("--top", type=int, default=25)
+    ap.add_argument("--syscalls", action="store_true", help="count syscalls per request (strace -c) instead of perf")
     a = ap.parse_args(argv)
     a.smoke, a.workdir = False, tempfile.mkdtemp(prefix="keel-profile-")
     os.chmod(a.workdir, 0o755)
@@ -35,8 +38,25 @@ def main(argv):
             s = (Nginx if a.system == "nginx" else Haproxy)(a.workdir, [backend.port])
         data = os.path.join(a.workdir, "perf.data")
         pids = ",".join(str(pid) for p in s.procs for pid in tree(p.pid))  # nginx/haproxy workers are children
-        perf = subprocess.Popen(["perf", "record", "-e", "cpu-clock", "-F", "999", "--call-graph", "dwarf,16384", "-o", data, "-p", pids],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if a.syscalls:
+            st = os.path.join(a.workdir, "strace.txt")
+            tracer = subprocess.Popen(["strace", "-c", "-f", "-o", st] +
+                                      [x for pid in pids.split(",") for x in ("-p", pid)],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(0.5)
+            a.smoke = True  # no warm-up: strace counts everything it sees
+            r = throughput.measure(s, backend, a.scenario, a)
+            tracer.send_signal(2)
+            tracer.wait()
+            print(f"{a.system} scenario {a.scenario}: {r}")
+            rows = [l.split() for l in open(st) if re.match(r"^\s*[\d.]+\s+[\d.]+\s+\d+\s+\d+", l)]
+            n = r.get("requests") or 1
+            per = sorted(((int(x[3]) / n, x[-1]) for x in rows if x[-1] != "total"), reverse=True)
+            print(f"syscalls per request: {sum(c for c, _ in per):.2f} = " +
+                  ", ".join(f"{name} {c:.2f}" for c, name in per[:12]))
+            return
+        perf = subprocess.Popen(["perf", "record", "-e", "cpu-clock", "-F", "999", "--call-graph", "dwarf,16384",
+                                 "-o", data, "-p", pids], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         r = throughput.measure(s, backend, a.scenario, a)
         perf.send_signal(2)
         perf.wait()
