@@ -6,6 +6,7 @@ Ingress for `/` and one for `/cached` with `keel.dev/cache: "true"`, both with T
 import base64
 import http.client
 import os
+import subprocess
 import time
 
 from .procs import LOAD_CORE, PROXY_CORE, Proc, free_port, wait_port
@@ -133,12 +134,20 @@ class Keel(System):
         self.procs = [self.dataplane]  # CPU per request counts the dataplane only
 
     def _dataplane(self, extra):
+        if self._has_flag("--access-log"):
+            extra = ["--access-log", "off", *extra]  # logs off everywhere (on by default in keel)
         p = Proc("keel-dataplane", [
             os.path.join(self.build, "dataplane", "keel-dataplane"), "--controller", f"127.0.0.1:{self.config_port}",
             "--insecure-config-channel", "--node-id", "bench", "--workers", "1", "--log-level", "warn",
             "--http-listen", f"127.0.0.1:{self.http}", "--admin-listen", f"127.0.0.1:{self.admin}",
             "--metrics-listen", f"127.0.0.1:{free_port()}", *extra], self.d, PROXY_CORE)
         return p
+
+    def _has_flag(self, flag):
+        if not hasattr(self, "_help"):
+            self._help = subprocess.run([os.path.join(self.build, "dataplane", "keel-dataplane"), "--help"],
+                                        capture_output=True, text=True).stdout
+        return flag + "=" in self._help
 
     def set_endpoints(self, ports):
         write_atomic(os.path.join(self.manifests, "10-backend.yaml"), service_yaml("backend", ports))
