@@ -102,22 +102,42 @@ class ChartPods(unittest.TestCase):
     def start_controller(self):
         certs = write_secret(lib.one(self.objs, "Secret", "keel-controller-config-tls"),
                              os.path.join(self.tmp.name, "controller"))
+        ports = {"grpc-config": self.config_port, "metrics": free_port()}
         argv = self.command(self.objs, "Deployment", "keel-controller", certs, {
-            "--config-listen": f"127.0.0.1:{self.config_port}", "--metrics-listen": f"127.0.0.1:{free_port()}"})
+            "--config-listen": f"127.0.0.1:{ports['grpc-config']}", "--metrics-listen": f"127.0.0.1:{ports['metrics']}"})
         env = dict(os.environ, POD_NAME="keel-controller-0", POD_NAMESPACE="keel")
-        return self.spawn("controller", argv + ["--kubeconfig", self.kubeconfig], env=env)
+        p = self.spawn("controller", argv + ["--kubeconfig", self.kubeconfig], env=env)
+        p.ports, p.container = ports, self.container(self.objs, "Deployment", "keel-controller")
+        return p
 
     def start_dataplane(self, name, objs):
         certs = write_secret(lib.one(objs, "Secret", "keel-dataplane-config-tls"), os.path.join(self.tmp.name, name))
-        admin = free_port()
+        ports = {n: free_port() for n in ("http", "https", "admin", "metrics")}
         argv = self.command(objs, "Deployment", "keel-dataplane", certs, {
             # The server name stays keel-controller.keel.svc: the certificate must match it.
-            "--controller": f"127.0.0.1:{self.config_port}", "--http-listen": f"127.0.0.1:{free_port()}",
-            "--https-listen": f"127.0.0.1:{free_port()}", "--admin-listen": f"127.0.0.1:{admin}",
-            "--metrics-listen": f"127.0.0.1:{free_port()}"})
+            "--controller": f"127.0.0.1:{self.config_port}", "--http-listen": f"127.0.0.1:{ports['http']}",
+            "--https-listen": f"127.0.0.1:{ports['https']}", "--admin-listen": f"127.0.0.1:{ports['admin']}",
+            "--metrics-listen": f"127.0.0.1:{ports['metrics']}"})
         p = self.spawn(name, argv)
-        p.admin = admin
+        p.admin, p.ports, p.container = ports["admin"], ports, self.container(objs, "Deployment", "keel-dataplane")
         return p
+
+    @staticmethod
+    def container(objs, kind, name):
+        return lib.one(objs, kind, name)["spec"]["template"]["spec"]["containers"][0]
+
+    @staticmethod
+    def probe_status(p, probe):
+        """What the kubelet would see for an httpGet probe of the rendered pod spec."""
+        get = p.container[probe]["httpGet"]
+        named = {cp["name"]: cp["containerPort"] for cp in p.container["ports"]}
+        port = get["port"] if isinstance(get["port"], int) else named[get["port"]]
+        local = {named[n]: p.ports[n] for n in named}[port]
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{local}{get['path']}", timeout=2) as r:
+                return r.status
+        except OSError as e:
+            return getattr(e, "code", None)
 
     @staticmethod
     def tail(p):
@@ -147,6 +167,10 @@ class ChartPods(unittest.TestCase):
         good = self.start_dataplane("dataplane", self.objs)
         self.assertTrue(self.wait_status(good, 200, 30), self.tail(good))
         self.assertIsNone(controller.poll(), self.tail(controller))
+        # The probes the chart renders pass on the running binaries.
+        for p in (controller, good):
+            for probe in ("livenessProbe", "readinessProbe"):
+                self.assertEqual(self.probe_status(p, probe), 200, f"{p.args[0]} {probe}")
 
         # A dataplane that trusts our controller but holds a client certificate from another
         # CA (another release's) is refused by the controller and gets no snapshot.
@@ -159,6 +183,7 @@ class ChartPods(unittest.TestCase):
         time.sleep(3)
         self.assertEqual(self.readyz(stranger), 503, self.tail(stranger))
         self.assertEqual(self.readyz(good), 200)
+        self.assertEqual(self.probe_status(stranger, "readinessProbe"), 503)
 
 
 if __name__ == "__main__":
