@@ -28,6 +28,7 @@ class CertsAcrossUpgrades(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dir = tempfile.TemporaryDirectory()
+        cls.addClassCleanup(cls.dir.cleanup)
         d = cls.dir.name
         cert, key = os.path.join(d, "api.crt"), os.path.join(d, "api.key")
         subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
@@ -35,6 +36,7 @@ class CertsAcrossUpgrades(unittest.TestCase):
                         "-keyout", key, "-out", cert], check=True, capture_output=True)
         cls.api = subprocess.Popen([sys.executable, FAKEAPI, "--port", "0", "--token", "T", "--tls-cert", cert,
                                     "--tls-key", key], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        cls.addClassCleanup(cls.stop_api)  # runs even when setUpClass fails further down
         port = int(cls.api.stdout.readline())
         cls.chart = os.path.join(d, "chart")
         os.makedirs(os.path.join(cls.chart, "templates"))
@@ -56,14 +58,13 @@ class CertsAcrossUpgrades(unittest.TestCase):
             f.write("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: keel\n")
         r = subprocess.run([KUBECTL, "--kubeconfig", cls.kubeconfig, "apply", "-f", ns], capture_output=True, text=True)
         if r.returncode != 0:
-            cls.tearDownClass()
             raise AssertionError(f"kubectl apply namespace: {r.stderr}")
 
     @classmethod
-    def tearDownClass(cls):
+    def stop_api(cls):
         cls.api.terminate()
         cls.api.wait(timeout=10)
-        cls.dir.cleanup()
+        cls.api.stdout.close()
 
     def render(self, *args):
         """Secrets and checksum of a render that looks the cluster up, as `helm upgrade` does."""

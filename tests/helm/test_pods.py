@@ -44,6 +44,7 @@ class ChartPods(unittest.TestCase):
     def setUpClass(cls):
         cls.tmp = tempfile.TemporaryDirectory()
         cls.procs = []
+        cls.addClassCleanup(cls.cleanup)  # runs even when setUpClass fails further down
         d = cls.tmp.name
         cls.objs = lib.render()
         cls.foreign = lib.render()  # a second render: another CA
@@ -64,7 +65,7 @@ class ChartPods(unittest.TestCase):
         cls.config_port = free_port()
 
     @classmethod
-    def tearDownClass(cls):
+    def cleanup(cls):
         for p in reversed(cls.procs):
             if p.poll() is None:
                 p.send_signal(signal.SIGTERM)
@@ -73,6 +74,9 @@ class ChartPods(unittest.TestCase):
                 except subprocess.TimeoutExpired:
                     p.kill()
                     p.wait()
+        for p in cls.procs:
+            if p.stdout:
+                p.stdout.close()
         cls.tmp.cleanup()
 
     @classmethod
