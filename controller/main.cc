@@ -30,9 +30,9 @@ int main(int argc, char** argv) {
   flags.String("config-tls-key", &tls_key, "PEM private key for the config stream");
   flags.String("config-tls-ca", &tls_ca, "PEM CA that dataplane client certificates must chain to");
   flags.String("metrics-listen", &metrics_listen, "Address for /metrics, /healthz, /readyz and /diagnostics; empty: off");
-  flags.String("publish-service", &publish_service, "namespace/name of the Service whose address goes into Ingress status (status writing not wired yet)");
-  flags.String("publish-address", &publish_address, "Fixed address(es) for Ingress status, comma-separated (status writing not wired yet)");
-  flags.Bool("leader-elect", &leader_elect, "Use a coordination.k8s.io Lease so only one replica writes status and Events (not wired yet)");
+  flags.String("publish-service", &publish_service, "namespace/name of the Service whose address (load balancer, externalIPs, else clusterIP) goes into status.loadBalancer of owned Ingresses; with --manifests there is no API: logged instead");
+  flags.String("publish-address", &publish_address, "Fixed address(es) for Ingress status, comma-separated; wins over --publish-service");
+  flags.Bool("leader-elect", &leader_elect, "Use a coordination.k8s.io Lease so only one replica writes status and Events (all serve snapshots). Events are Warnings for rejected Ingresses and bad Secrets; with --manifests they are logged");
   flags.String("election-id", &election_id, "Name of the leader-election Lease");
   flags.String("default-ssl-certificate", &default_ssl_certificate, "namespace/name of the TLS Secret served when no host certificate matches");
   flags.String("metrics-compat", &metrics_compat, "none, or nginx: also export ingress-nginx metric names and labels");
@@ -62,6 +62,10 @@ int main(int argc, char** argv) {
   app.tls_cert = tls_cert;
   app.tls_key = tls_key;
   app.tls_ca = tls_ca;
+  app.publish_service = publish_service;
+  app.publish_address = publish_address;
+  app.leader_elect = leader_elect;
+  app.election_id = election_id;
   app.translate.controller_class = controller_class;
   app.translate.ingress_class = ingress_class;
   app.translate.watch_without_class = watch_without_class;

@@ -1,14 +1,17 @@
 #include "controller/app/app.h"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <memory>
 
 #include "common/log.h"
 #include "common/metrics/metrics_server.h"
 #include "controller/app/reconciler.h"
+#include "controller/app/status_sync.h"
 #include "controller/k8s/api_client.h"
 #include "controller/k8s/config.h"
 #include "controller/k8s/list_watch.h"
@@ -22,8 +25,38 @@
 namespace keel::controller {
 namespace {
 int64_t UnixMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+std::string EnvOr(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? v : fallback;
+}
+
+// The election identity: the pod name in a cluster (stable across restarts of the
+// same pod, so it renews its own Lease at once), else host and pid.
+std::string Identity() {
+  char host[256] = {};
+  gethostname(host, sizeof(host) - 1);
+  return EnvOr("POD_NAME", std::string(host) + "_" + std::to_string(getpid()));
+}
+
+StatusInput MakeStatusInput(const store::StoreView& view, const translate::TranslateResult& result) {
+  StatusInput in;
+  in.diagnostics = result.diagnostics;
+  for (const store::ObjectRef& ref : result.owned_ingresses) {
+    auto it = view.ingresses().find(ref);
+    if (it == view.ingresses().end()) continue;
+    in.owned.push_back({ref, it->second->meta.uid, it->second->status});
+  }
+  for (const translate::Diagnostic& d : result.diagnostics) {
+    if (d.kind != "Ingress") continue;
+    auto it = view.ingresses().find({d.ns, d.name});
+    if (it != view.ingresses().end()) in.ingress_uids[it->first] = it->second->meta.uid;
+  }
+  return in;
 }
 }  // namespace
 
@@ -66,6 +99,11 @@ int Run(const AppOptions& options) {
         published_count++;
       },
       UnixMs);
+  reconciler.SetPublishDelta([&](const config::v1::EndpointDelta& d) {
+    if (!server.PublishEndpointDelta(d)) return false;
+    published_count++;
+    return true;
+  });
   serve::Debouncer debouncer(serve::DebounceOptions{}, [&] { reconciler.Reconcile(); });
   store.SetChangeCallback([&](store::Kind) { debouncer.Trigger(); });
 
@@ -76,11 +114,6 @@ int Run(const AppOptions& options) {
     store::ManifestsSource::Options mopts;
     mopts.poll_interval = std::chrono::milliseconds(200);
     manifests = std::make_unique<store::ManifestsSource>(options.manifests, &store, mopts);
-    if (auto st = manifests->Start(); !st.ok()) {
-      KEEL_LOG(Error, "controller") << "manifests: " << st.error();
-      return 1;
-    }
-    KEEL_LOG(Info, "controller") << "reading objects from " << options.manifests;
   } else {
     auto cfg = options.kubeconfig.empty() ? k8s::LoadInCluster() : k8s::LoadKubeconfig(options.kubeconfig);
     if (!cfg.ok()) {
@@ -96,10 +129,10 @@ int Run(const AppOptions& options) {
     k8s::WatchOptions wopts;
     wopts.watch_namespace = options.watch_namespace;
     watcher = std::make_unique<k8s::ListWatcher>(api.get(), &store, wopts);
-    watcher->Start();
     KEEL_LOG(Info, "controller") << "watching " << cfg->server
-                                 << (options.watch_namespace.empty() ? " (all namespaces)"
-                                                                     : " namespace " + options.watch_namespace);
+                                 << (options.watch_namespace.empty()
+                                         ? " (all namespaces)"
+                                         : " namespace " + options.watch_namespace);
   }
   // Collectors reading this function's objects live in a registry that dies with it.
   metrics::Registry run_registry;
@@ -129,6 +162,29 @@ int Run(const AppOptions& options) {
     }
     KEEL_LOG(Info, "controller") << "metrics on " << options.metrics_listen << " (port " << metrics_server.port() << ")";
   }
+  StatusSyncOptions status_options;
+  status_options.publish_service = options.publish_service;
+  status_options.publish_address = options.publish_address;
+  status_options.leader_elect = options.leader_elect;
+  status_options.election.lease_name = options.election_id;
+  status_options.election.lease_namespace =
+      EnvOr("POD_NAMESPACE", options.watch_namespace.empty() ? "default" : options.watch_namespace);
+  status_options.election.identity = Identity();
+  StatusSync status_sync(api.get(), status_options);
+  status_sync.Start();
+  reconciler.SetTranslatedCallback(
+      [&](const store::StoreView& view, const translate::TranslateResult& result) {
+        status_sync.Update(MakeStatusInput(view, result));
+      });
+  // Sources start last: their first change may reconcile at once.
+  if (manifests) {
+    if (auto st = manifests->Start(); !st.ok()) {
+      KEEL_LOG(Error, "controller") << "manifests: " << st.error();
+      return 1;
+    }
+    KEEL_LOG(Info, "controller") << "reading objects from " << options.manifests;
+  }
+  if (watcher) watcher->Start();
   // An empty world is a world too: publish it so dataplanes become ready.
   debouncer.Trigger();
   KEEL_LOG(Info, "controller") << "config server on port " << server.port();
@@ -142,6 +198,7 @@ int Run(const AppOptions& options) {
   if (watcher) watcher->Stop();
   if (manifests) manifests->Stop();
   debouncer.Stop();
+  status_sync.Stop();  // after the last reconcile; releases the Lease
   server.Stop();
   metrics_server.Stop();
   return 0;

@@ -19,6 +19,10 @@ struct AppOptions {
   bool insecure_config_channel = false;
   std::string tls_cert, tls_key, tls_ca;
   translate::TranslateOptions translate;
+  // Status and Events (API mode only; manifests mode logs them instead).
+  std::string publish_service, publish_address;
+  bool leader_elect = true;
+  std::string election_id = "keel-controller-leader";
 };
 
 // Runs until SIGTERM/SIGINT. Returns the process exit code.

@@ -18,11 +18,19 @@ class Reconciler {
  public:
   using PublishFn = std::function<void(std::shared_ptr<const config::v1::Snapshot>)>;
   using ClockFn = std::function<int64_t()>;  // unix ms
+  // Publishes an endpoint-only change against the last published version without
+  // copying the snapshot; false when that base is no longer current (then Reconcile
+  // publishes in full).
+  using PublishDeltaFn = std::function<bool(const config::v1::EndpointDelta&)>;
+  // Called after every full translation, on the reconciling thread (status, Events).
+  using TranslatedFn = std::function<void(const store::StoreView&, const translate::TranslateResult&)>;
 
   Reconciler(store::Store* store, translate::TranslateOptions options, PublishFn publish, ClockFn clock);
 
   // Translates what changed since the last call and publishes if the version moved.
   void Reconcile();
+  void SetTranslatedCallback(TranslatedFn fn) { translated_ = std::move(fn); }
+  void SetPublishDelta(PublishDeltaFn fn) { publish_delta_ = std::move(fn); }
 
   uint64_t full_translations() const { return full_; }
   uint64_t endpoint_updates() const { return fast_; }
@@ -36,6 +44,8 @@ class Reconciler {
   translate::TranslateOptions options_;
   PublishFn publish_;
   ClockFn clock_;
+  TranslatedFn translated_;
+  PublishDeltaFn publish_delta_;
   bool have_prev_ = false;
   translate::TranslateResult prev_;
   std::string published_version_;
