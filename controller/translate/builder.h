@@ -56,6 +56,7 @@ class Builder {
   void ProcessIngress(const store::Ingress& ing, const IngressPolicy& pol);
   void ProcessCanary(const store::Ingress& ing, const IngressPolicy& pol);
   void AddFallbacks(const store::Ingress& ing, const IngressPolicy& pol);
+  void AddDefaultFallbacks();
   config::v1::Route BuildRoute(const store::Ingress& ing, const IngressPolicy& pol, const PathMatch& match,
                                const store::IngressBackend& backend, const std::string& host,
                                bool default_backend);

@@ -316,6 +316,32 @@ void Builder::AddFallbacks(const store::Ingress& ing, const IngressPolicy& pol) 
   }
 }
 
+// The catch-all defaultBackend (in default_routes) also serves the unmatched paths
+// of every host whose Ingresses have no "/" route of their own. ingress-nginx does
+// this with the root location of every server (its "default backend"); without it a
+// typo'd path on a known host would be a bare 404 while an unknown host is served.
+// Only the defaultBackend is copied, never host-less path rules: nginx does not fall
+// through from a matched server into the "_" server's locations either.
+void Builder::AddDefaultFallbacks() {
+  const RouteEntry* def = nullptr;
+  std::string key;
+  for (const auto& [k, e] : default_.routes) {
+    if (e.fallback && e.route.match().path_kind() == RouteMatch::PREFIX && e.route.match().path() == "/") {
+      def = &e;
+      key = k;
+      break;
+    }
+  }
+  if (def == nullptr) return;
+  for (auto& [host, vh] : vhosts_) {
+    if (vh.routes.empty() || vh.routes.count(key) != 0) continue;
+    RouteEntry e = *def;
+    e.seq = seq_++;
+    vh.sources.insert(e.owner->meta.ref().str());
+    vh.routes.emplace(key, std::move(e));
+  }
+}
+
 void Builder::ProcessCanary(const store::Ingress& ing, const IngressPolicy& pol) {
   const CanarySettings& c = pol.canary;
   const bool regex_mode = pol.use_regex || pol.rewrite_has_captures;
@@ -502,6 +528,7 @@ TranslateResult Builder::Run() {
   for (size_t i = 0; i < owned.size(); ++i) {
     if (policies[i].canary.enabled) ProcessCanary(*owned[i], policies[i]);
   }
+  AddDefaultFallbacks();
   for (size_t i = 0; i < owned.size(); ++i) {
     if (policies[i].canary.enabled) continue;
     ResolveTls(*owned[i]);
