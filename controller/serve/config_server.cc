@@ -104,6 +104,25 @@ class ConfigServer::Impl final : public v1::ConfigService::Service {
     for (Session* session : sessions_) session->Offer(entry);
   }
 
+  bool PublishEndpointDelta(const v1::EndpointDelta& delta) {
+    std::lock_guard<std::mutex> publishing(publish_mu_);
+    std::shared_ptr<const PublishedSnapshot> base;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      base = current_;
+    }
+    if (!base || base->version() != delta.base_version()) return false;
+    if (delta.version() == base->version()) return true;
+    auto entry = std::make_shared<const PublishedSnapshot>(*base, delta);
+    if (!entry->ok()) return false;
+    std::shared_ptr<const PublishedSnapshot> previous;  // freed after unlocking
+    std::lock_guard<std::mutex> lock(mu_);
+    if (current_ != base) return false;  // a full Publish slipped in
+    previous = std::exchange(current_, entry);
+    for (Session* session : sessions_) session->Offer(entry);
+    return true;
+  }
+
   grpc::Status Stream(
       grpc::ServerContext* context,
       grpc::ServerReaderWriter<v1::ControllerMessage, v1::DataplaneMessage>* stream) override {
@@ -211,6 +230,10 @@ int ConfigServer::port() const { return impl_->port(); }
 void ConfigServer::Stop() { impl_->Stop(); }
 void ConfigServer::Publish(std::shared_ptr<const v1::Snapshot> snapshot) {
   impl_->Publish(std::move(snapshot));
+}
+
+bool ConfigServer::PublishEndpointDelta(const v1::EndpointDelta& delta) {
+  return impl_->PublishEndpointDelta(delta);
 }
 std::string ConfigServer::current_version() const { return impl_->current_version(); }
 std::vector<DataplaneInfo> ConfigServer::Dataplanes() const { return impl_->Dataplanes(); }

@@ -79,6 +79,11 @@ class ConfigServer {
   // endpoints changed against what that dataplane ACKed). A snapshot whose version
   // equals the current one is ignored. Thread-safe; cost: one snapshot copy and hash.
   void Publish(std::shared_ptr<const config::v1::Snapshot> snapshot);
+  // An endpoint-only change to the current snapshot (delta.base_version() must be the
+  // current version; built_at_unix_ms set by the caller). Shares the current snapshot
+  // instead of copying it: cost O(clusters) for the digests plus the changed lists.
+  // False, publishing nothing, when the base is not current: publish in full then.
+  bool PublishEndpointDelta(const config::v1::EndpointDelta& delta);
 
   std::string current_version() const;
   // One entry per open stream, in no particular order.
