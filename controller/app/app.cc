@@ -52,9 +52,14 @@ StatusInput MakeStatusInput(const store::StoreView& view, const translate::Trans
     in.owned.push_back({ref, it->second->meta.uid, it->second->status});
   }
   for (const translate::Diagnostic& d : result.diagnostics) {
-    if (d.kind != "Ingress") continue;
-    auto it = view.ingresses().find({d.ns, d.name});
-    if (it != view.ingresses().end()) in.ingress_uids[it->first] = it->second->meta.uid;
+    if (d.kind == "Ingress") {
+      auto it = view.ingresses().find({d.ns, d.name});
+      if (it != view.ingresses().end()) in.ingress_uids[it->first] = it->second->meta.uid;
+    } else if (d.kind == "Secret") {
+      if (const store::TlsSecret* secret = view.FindSecret({d.ns, d.name})) {
+        in.secret_uids[{d.ns, d.name}] = secret->meta.uid;
+      }
+    }
   }
   return in;
 }

@@ -213,10 +213,9 @@ void StatusSync::SyncEvents(const StatusInput& input) {
     ref.api_version = d.kind == "Ingress" ? "networking.k8s.io/v1" : "v1";
     ref.ns = d.ns;
     ref.name = d.name;
-    if (d.kind == "Ingress") {
-      auto it = input.ingress_uids.find({d.ns, d.name});
-      if (it != input.ingress_uids.end()) ref.uid = it->second;
-    }
+    const auto& uids = d.kind == "Ingress" ? input.ingress_uids : input.secret_uids;
+    auto it = uids.find({d.ns, d.name});
+    if (it != uids.end()) ref.uid = it->second;
     recorder_->Record(ref, status::EventType::kWarning, d.reason, d.message);
   }
   emitted_ = std::move(current);

@@ -44,7 +44,9 @@ struct OwnedIngress {
 struct StatusInput {
   std::vector<OwnedIngress> owned;
   std::vector<translate::Diagnostic> diagnostics;
-  std::map<store::ObjectRef, std::string> ingress_uids;  // for Events' involvedObject
+  // For Events' involvedObject.uid.
+  std::map<store::ObjectRef, std::string> ingress_uids;
+  std::map<store::ObjectRef, std::string> secret_uids;
 };
 
 class StatusSync {

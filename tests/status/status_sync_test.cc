@@ -61,6 +61,10 @@ class StatusSyncTest : public ::testing::Test {
     in.diagnostics.push_back({"Ingress", "wire", "bad", translate::Severity::kError, "UnknownService",
                               "host \"bad.test\" path \"/\": Service wire/missing not found; answering 503"});
     in.diagnostics.push_back({"Ingress", "wire", "web", translate::Severity::kInfo, "Note", "not an Event"});
+    in.diagnostics.push_back({"Secret", "wire", "web-tls", translate::Severity::kError, "InvalidCertificate",
+                              "tls.crt is not a PEM certificate; host web.test served with the default one"});
+    in.diagnostics.push_back(
+        {"Service", "wire", "x", translate::Severity::kError, "InvalidObject", "not ours"});
     in.ingress_uids[{"wire", "bad"}] = uids_["bad"];
     return in;
   }
@@ -82,6 +86,12 @@ class StatusSyncTest : public ::testing::Test {
     EXPECT_TRUE(r) << r.error();
     return r ? r.value()["items"].get<std::vector<nlohmann::json>>() : std::vector<nlohmann::json>{};
   }
+  nlohmann::json EventFor(const std::string& name) {
+    for (auto& e : Events()) {
+      if (e["involvedObject"]["name"] == name) return e;
+    }
+    return nlohmann::json();
+  }
 
   std::unique_ptr<FakeApiServer> server_;
   std::unique_ptr<k8s::ApiClient> client_;
@@ -96,22 +106,25 @@ TEST_F(StatusSyncTest, LeaderWritesStatusAndEventsOnce) {
   sync.Update(Input());
   ASSERT_TRUE(Eventually([&] { return Addresses("web") == kWant && Addresses("bad") == kWant; }))
       << Addresses("web");
-  ASSERT_TRUE(Eventually([&] { return Events().size() == 1; }));
+  ASSERT_TRUE(Eventually([&] { return Events().size() == 2; }));  // Ingress and Secret, not Service
   EXPECT_TRUE(sync.IsLeader());
-  auto events = Events();
-  EXPECT_EQ(events[0]["involvedObject"]["name"], "bad");
-  EXPECT_EQ(events[0]["involvedObject"]["uid"], uids_["bad"]);
-  EXPECT_EQ(events[0]["reason"], "UnknownService");
-  EXPECT_EQ(events[0]["type"], "Warning");
+  auto bad = EventFor("bad");
+  EXPECT_EQ(bad["involvedObject"]["kind"], "Ingress");
+  EXPECT_EQ(bad["involvedObject"]["uid"], uids_["bad"]);
+  EXPECT_EQ(bad["reason"], "UnknownService");
+  EXPECT_EQ(bad["type"], "Warning");
+  auto secret = EventFor("web-tls");
+  EXPECT_EQ(secret["involvedObject"]["kind"], "Secret");
+  EXPECT_EQ(secret["involvedObject"]["apiVersion"], "v1");
+  EXPECT_EQ(secret["reason"], "InvalidCertificate");
 
   // Steady state: the same input again and again writes nothing.
   const std::string rv = Ingress("web")["metadata"]["resourceVersion"];
   for (int i = 0; i < 5; ++i) sync.Update(Input());
   std::this_thread::sleep_for(400ms);
   EXPECT_EQ(Ingress("web")["metadata"]["resourceVersion"], rv);
-  events = Events();
-  ASSERT_EQ(events.size(), 1u);
-  EXPECT_EQ(events[0]["count"], 1);
+  ASSERT_EQ(Events().size(), 2u);
+  EXPECT_EQ(EventFor("bad")["count"], 1);
 
   // A diagnostic that goes away and comes back is a new occurrence: count 2.
   StatusInput fixed = Input();
@@ -119,10 +132,7 @@ TEST_F(StatusSyncTest, LeaderWritesStatusAndEventsOnce) {
   sync.Update(fixed);
   std::this_thread::sleep_for(300ms);
   sync.Update(Input());
-  EXPECT_TRUE(Eventually([&] {
-    auto ev = Events();
-    return ev.size() == 1 && ev[0]["count"] == 2;
-  }));
+  EXPECT_TRUE(Eventually([&] { return Events().size() == 2 && EventFor("bad")["count"] == 2; }));
 
   // An Ingress we stop owning loses our address.
   StatusInput fewer = Input();
@@ -148,7 +158,7 @@ TEST_F(StatusSyncTest, FollowerWritesNothing) {
   leader.Stop();
   EXPECT_TRUE(Eventually([&] { return follower.IsLeader(); }));
   EXPECT_TRUE(Eventually([&] { return Addresses("web") == kWant; }));
-  EXPECT_TRUE(Eventually([&] { return Events().size() == 1; }));
+  EXPECT_TRUE(Eventually([&] { return Events().size() == 2; }));
   follower.Stop();
 }
 
