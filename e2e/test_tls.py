@@ -113,10 +113,10 @@ class TlsTest(KeelTestCase):
                         "  annotations:\n    nginx.ingress.kubernetes.io/backend-protocol: \"HTTPS\"\n")]
         env.write("world.yaml", "\n---\n".join(docs))
 
-    def start(self, env):
+    def start(self, env, extra=()):
         self.world(env)
         env.start_controller(extra=["--default-ssl-certificate", "default/default-tls"])
-        dp = env.start_dataplane(workers=2)
+        dp = env.start_dataplane(workers=2, extra=extra)
         env.wait_ready(dp)
         wait_until(lambda: request(dp.http_port, "/", host="plain.test").status == 200, what="routes")
         return dp
@@ -173,6 +173,29 @@ class TlsTest(KeelTestCase):
         self.assertGreaterEqual(stats["tls1_2"], 2)
         self.assertGreaterEqual(stats["resumed"], 1)
         self.assertGreaterEqual(stats["failed"], 1)
+
+    def test_handshake_deadline_and_garbage(self):
+        env = self.env()
+        dp = self.start(env, extra=["--header-timeout-ms", "700"])
+        # A client that connects and says nothing is dropped at the handshake deadline.
+        idle = socket.create_connection(("127.0.0.1", dp.https_port), timeout=10)
+        t0 = time.time()
+        self.assertEqual(idle.recv(1), b"")
+        self.assertGreater(time.time() - t0, 0.5)
+        idle.close()
+        # Plain HTTP on the TLS port: a failed handshake, the connection closed.
+        plain = socket.create_connection(("127.0.0.1", dp.https_port), timeout=10)
+        plain.sendall(b"GET / HTTP/1.1\r\nHost: a.test\r\n\r\n")
+        data = b""
+        while chunk := plain.recv(4096):
+            data += chunk
+        self.assertNotIn(b"HTTP/1.1", data)
+        plain.close()
+        stats = env.admin(dp, "/stats").json()["tls_handshakes"]
+        self.assertEqual(stats["timed_out"], 1)
+        self.assertEqual(stats["failed"], 1)
+        # The listener still serves real clients.
+        self.assertEqual(subject_cn(dp.https_port, "a.test"), "a.test")
 
     def test_rotation_keeps_live_connections(self):
         env = self.env()
