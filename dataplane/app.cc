@@ -21,6 +21,7 @@
 #include "dataplane/proxy/runtime.h"
 #include "dataplane/tls/config_dialer.h"
 #include "dataplane/tls/server_context.h"
+#include "dataplane/tls/upstream_tls.h"
 
 namespace keel::dataplane {
 namespace {
@@ -86,6 +87,12 @@ int Run(const AppOptions& options) {
   observe::SetNginxCompat(options.metrics_compat_nginx);
   observe::AccessLog::Default().Start(options.access_log);
   proxy::ProxyOptions proxy_options = options.proxy;
+  if (auto upstream_tls = tls::ClientContext::Create(); upstream_tls.ok()) {
+    proxy_options.upstream_tls = *upstream_tls;
+  } else {
+    KEEL_LOG(Error, "dataplane") << "upstream TLS: " << upstream_tls.error();
+    return 1;
+  }
   if (!options.https_listen.empty()) {
     auto tls = tls::ServerContext::Create();
     if (!tls.ok()) {

@@ -12,6 +12,8 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import threading
+import http.server
 import textwrap
 import time
 import unittest
@@ -108,9 +110,7 @@ class TlsTest(KeelTestCase):
                 ingress("secure", [("a.test", "a-tls"), ("*.wild.test", "wild-tls"), ("bad.test", "bad-tls")],
                         ["a.test", "*.wild.test", "bad.test", "plain.test"]),
                 ingress("open", [("open.test", "open-tls")], ["open.test"],
-                        "  annotations:\n    nginx.ingress.kubernetes.io/ssl-redirect: \"false\"\n"),
-                ingress("upstream-tls", [], ["tls-backend.test"],
-                        "  annotations:\n    nginx.ingress.kubernetes.io/backend-protocol: \"HTTPS\"\n")]
+                        "  annotations:\n    nginx.ingress.kubernetes.io/ssl-redirect: \"false\"\n")]
         env.write("world.yaml", "\n---\n".join(docs))
 
     def start(self, env, extra=()):
@@ -163,11 +163,6 @@ class TlsTest(KeelTestCase):
         self.assertEqual(r.headers.get("location"), "https://a.test/p/q?x=1")
         self.assertEqual(request(dp.http_port, "/", host="plain.test").status, 200)
         self.assertEqual(request(dp.http_port, "/", host="open.test").status, 200)
-        # Upstream TLS is not implemented: a clear 502, never plaintext to a TLS backend.
-        r = request(dp.http_port, "/", host="tls-backend.test")
-        self.assertEqual(r.status, 502)
-        self.assertIn(b"upstream TLS", r.body)
-        self.assertIn("upstream TLS is not supported", env.log("dataplane"))
         stats = env.admin(dp, "/stats").json()["tls_handshakes"]
         self.assertGreaterEqual(stats["tls1_3"], 5)
         self.assertGreaterEqual(stats["tls1_2"], 2)
@@ -196,6 +191,44 @@ class TlsTest(KeelTestCase):
         self.assertEqual(stats["failed"], 1)
         # The listener still serves real clients.
         self.assertEqual(subject_cn(dp.https_port, "a.test"), "a.test")
+
+    def test_upstream_tls(self):
+        """backend-protocol: HTTPS — the dataplane speaks TLS to the backend."""
+        seen = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):
+                seen.append((self.path, self.connection.version()))
+                body = b"over tls\n"
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(*self.other)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        self.addCleanup(srv.server_close)
+        self.addCleanup(srv.shutdown)
+        env = self.env()
+        env.write("world.yaml", "\n---\n".join([
+            DEFAULT_CLASS.strip("-\n"), textwrap.dedent(env.service("web", [srv.server_address[1]])),
+            ingress("secure-backend", [], ["backend.test"],
+                    "  annotations:\n    nginx.ingress.kubernetes.io/backend-protocol: \"HTTPS\"\n")]))
+        env.start_controller()
+        dp = env.start_dataplane(workers=1)
+        env.wait_ready(dp)
+        wait_until(lambda: request(dp.http_port, "/x", host="backend.test").status == 200, what="TLS upstream")
+        r = request(dp.http_port, "/y?z=1", host="backend.test")
+        self.assertEqual(r.body, b"over tls\n")
+        self.assertIn(("/y?z=1", "TLSv1.3"), seen)
 
     def test_rotation_keeps_live_connections(self):
         env = self.env()

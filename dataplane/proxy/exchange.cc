@@ -105,7 +105,11 @@ void Exchange::Attempt() {
   attempt_started_ns_ = ctx.now_ns;
   const auto& timeouts = sel_->cluster().settings().timeouts();
   uint32_t connect_ms = timeouts.connect_ms() ? timeouts.connect_ms() : worker_->options().default_connect_timeout_ms;
-  auto conn = worker_->pool().Acquire(ep.addr, ep.addr_len, ep.key, connect_ms, this);
+  const auto& settings = sel_->cluster().settings();
+  const tls::ClientContext* tls = settings.upstream_tls() ? worker_->options().upstream_tls.get() : nullptr;
+  if (settings.upstream_tls() && !tls) return Fail(502, "upstream TLS is not available");
+  auto conn = worker_->pool().Acquire(ep.addr, ep.addr_len, tls ? ep.key + "#tls:" + settings.upstream_sni() : ep.key,
+                                      connect_ms, this, tls, settings.upstream_sni());
   if (!conn.ok()) {
     ReportEndpoint(upstream::Outcome::kConnectFailure);
     if (RetryAllowed(true)) return Attempt();

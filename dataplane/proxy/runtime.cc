@@ -67,11 +67,6 @@ Result<std::shared_ptr<const Runtime>> Runtime::Build(std::shared_ptr<const conf
   std::vector<std::string> cert_errors;
   rt->certs = tls::CertStore::Build(*rt->snapshot, &cert_errors);
   for (const auto& e : cert_errors) KEEL_LOG(Error, "tls") << e;
-  for (const auto& c : rt->snapshot->clusters()) {
-    if (c.upstream_tls()) {
-      KEEL_LOG(Error, "tls") << "cluster " << c.name() << ": upstream TLS is not supported; its routes answer 502";
-    }
-  }
   rt->access = std::move(access);
   return std::shared_ptr<const Runtime>(std::move(rt));
 }
@@ -156,10 +151,6 @@ void Runtime::Route(const http1::RequestHead& head, std::string_view client_ip, 
   }
   const auto& picked = e->PickCluster(random);
   out->cluster = picked.index;
-  if (clusters->at(picked.index)->settings().upstream_tls()) {
-    // Upstream TLS is not implemented: never send plaintext to a backend expecting TLS.
-    return Direct(out, 502, "upstream TLS (backend-protocol HTTPS/GRPCS) is not supported yet\n");
-  }
   if (clusters->at(picked.index)->endpoints().routable().empty()) {
     out->kind = RouteDecision::Kind::kNoEndpoints;
     out->status = 503;

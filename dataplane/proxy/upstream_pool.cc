@@ -8,11 +8,12 @@
 #include <cstring>
 
 #include "common/log.h"
+#include "dataplane/tls/upstream_tls.h"
 
 namespace keel::proxy {
 
 UpstreamConn::UpstreamConn(UpstreamPool* pool, int fd, std::string key, bool connecting)
-    : pool_(pool), fd_(fd), key_(std::move(key)), connecting_(connecting), timer_([this] {
+    : pool_(pool), fd_(fd), io_(std::make_unique<net::PlainTransport>(fd)), key_(std::move(key)), connecting_(connecting), timer_([this] {
         if (idle_) {
           pool_->stats_.idle_closed++;
           pool_->Close(this);
@@ -27,7 +28,8 @@ UpstreamConn::~UpstreamConn() {
 
 void UpstreamConn::UpdateInterest() {
   uint32_t want = EPOLLRDHUP;
-  if (connecting_ || !out_.empty()) want |= EPOLLOUT;
+  if (connecting_) want |= connect_interest_;
+  if (!connecting_ && !out_.empty()) want |= EPOLLOUT;
   if (!connecting_ && !paused_) want |= EPOLLIN;
   if (want != interest_) {
     pool_->loop_->Modify(fd_, want, this);
@@ -60,7 +62,7 @@ void UpstreamConn::Fail(bool eof, const char* why) {
 
 void UpstreamConn::Flush() {
   while (!out_.empty()) {
-    ssize_t n = ::send(fd_, out_.view().data(), out_.size(), MSG_NOSIGNAL);
+    ssize_t n = io_->Write(out_.view().data(), out_.size());
     if (n > 0) {
       out_.Consume(static_cast<size_t>(n));
       continue;
@@ -76,12 +78,13 @@ void UpstreamConn::Flush() {
 void UpstreamConn::OnEvents(uint32_t events) {
   if (closed_) return;
   if (connecting_) {
-    if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
+    if (!(events & (EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
     int err = net::PendingError(fd_);
     if (err != 0) {
       Fail(false, strerror(err));
       return;
     }
+    if (tls_ && !AdvanceTls()) return;
     connecting_ = false;
     pool_->loop_->Disarm(&timer_);
     if (read_timeout_ms_) pool_->loop_->Arm(&timer_, read_timeout_ms_);
@@ -104,7 +107,7 @@ void UpstreamConn::OnEvents(uint32_t events) {
     bool got = false;
     for (;;) {
       char* p = in_.Prepare(16384);
-      ssize_t n = ::recv(fd_, p, 16384, 0);
+      ssize_t n = io_->Read(p, 16384);
       if (n > 0) {
         in_.Commit(static_cast<size_t>(n));
         got = true;
@@ -128,13 +131,35 @@ void UpstreamConn::OnEvents(uint32_t events) {
   }
 }
 
+bool UpstreamConn::AdvanceTls() {
+  switch (tls_->Advance()) {
+    case tls::ClientHandshake::Step::kDone:
+      io_ = tls_->Finish();
+      tls_.reset();
+      return true;
+    case tls::ClientHandshake::Step::kWantRead:
+      connect_interest_ = EPOLLIN;
+      break;
+    case tls::ClientHandshake::Step::kWantWrite:
+      connect_interest_ = EPOLLOUT;
+      break;
+    case tls::ClientHandshake::Step::kFailed:
+      // Still "during connect": the exchange may retry another endpoint.
+      Fail(false, "upstream TLS handshake failed");
+      return false;
+  }
+  UpdateInterest();
+  return false;
+}
+
 UpstreamPool::UpstreamPool(event::EventLoop* loop, uint32_t max_idle_per_endpoint, uint32_t idle_timeout_ms)
     : loop_(loop), max_idle_(max_idle_per_endpoint), idle_timeout_ms_(idle_timeout_ms) {}
 
 UpstreamPool::~UpstreamPool() { CloseAllIdle(); }
 
 Result<UpstreamConn*> UpstreamPool::Acquire(const sockaddr_storage& sa, socklen_t sa_len, const std::string& key,
-                                            uint32_t connect_timeout_ms, UpstreamListener* listener) {
+                                            uint32_t connect_timeout_ms, UpstreamListener* listener,
+                                            const tls::ClientContext* tls, std::string_view sni) {
   auto it = idle_.find(key);
   if (it != idle_.end() && !it->second.empty()) {
     UpstreamConn* c = it->second.front();
@@ -155,6 +180,16 @@ Result<UpstreamConn*> UpstreamPool::Acquire(const sockaddr_storage& sa, socklen_
   }
   stats_.connects++;
   auto* c = new UpstreamConn(this, *fd, key, true);
+  if (tls) {
+    c->tls_ = tls->Start(*fd, sni);
+    if (!c->tls_) {
+      ::close(*fd);
+      c->fd_ = -1;
+      delete c;
+      stats_.connect_failures++;
+      return Error{"upstream TLS setup failed"};
+    }
+  }
   c->listener_ = listener;
   c->requests_ = 1;
   c->interest_ = EPOLLOUT | EPOLLRDHUP;
@@ -205,7 +240,7 @@ void UpstreamPool::Close(UpstreamConn* c) {
 void UpstreamPool::CloseIdleExcept(const std::function<bool(const std::string&)>& keep) {
   std::vector<UpstreamConn*> doomed;
   for (auto& [key, list] : idle_) {
-    if (!keep(key)) doomed.insert(doomed.end(), list.begin(), list.end());
+    if (!keep(key.substr(0, key.find('#')))) doomed.insert(doomed.end(), list.begin(), list.end());
   }
   for (auto* c : doomed) Close(c);
 }

@@ -14,6 +14,12 @@
 #include "dataplane/event/loop.h"
 #include "dataplane/net/buffer.h"
 #include "dataplane/net/socket.h"
+#include "dataplane/net/transport.h"
+
+namespace keel::tls {
+class ClientContext;
+class ClientHandshake;
+}  // namespace keel::tls
 
 namespace keel::proxy {
 
@@ -60,9 +66,14 @@ class UpstreamConn : public event::Handler {
   friend class UpstreamPool;
   void UpdateInterest();
   void Fail(bool eof, const char* why);
+  // Upstream TLS handshake step after the TCP connect; true when done.
+  bool AdvanceTls();
 
   UpstreamPool* pool_;
   int fd_;
+  std::unique_ptr<net::Transport> io_;
+  std::unique_ptr<tls::ClientHandshake> tls_;  // while the upstream TLS handshake runs
+  uint32_t connect_interest_ = 0x004;          // EPOLLOUT until the handshake wants to read
   std::string key_;
   bool connecting_;
   bool idle_ = false;
@@ -87,9 +98,12 @@ class UpstreamPool {
   ~UpstreamPool();
 
   // An idle connection to `addr` if one is alive, else a new connecting one. Errors
-  // only when a socket cannot even be created.
+  // only when a socket cannot even be created. With `tls`, the connection runs a TLS
+  // handshake (SNI `sni`) before OnUpstreamConnected; its `key` must then differ from
+  // the plaintext one ("<endpoint>#tls:<sni>": CloseIdleExcept sees "<endpoint>").
   Result<UpstreamConn*> Acquire(const sockaddr_storage& addr, socklen_t addr_len, const std::string& key,
-                                uint32_t connect_timeout_ms, UpstreamListener* listener);
+                                uint32_t connect_timeout_ms, UpstreamListener* listener,
+                                const tls::ClientContext* tls = nullptr, std::string_view sni = {});
   // Gives a healthy connection back for reuse (or closes it if the pool is full).
   void Release(UpstreamConn* c);
   // Closes and forgets a connection (its listener gets no more callbacks).

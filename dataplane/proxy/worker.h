@@ -23,8 +23,9 @@
 #include "dataplane/upstream/selector.h"
 
 namespace keel::tls {
+class ClientContext;
 class ServerContext;
-}
+}  // namespace keel::tls
 
 namespace keel::proxy {
 
@@ -58,6 +59,8 @@ struct ProxyOptions {
   std::shared_ptr<tls::ServerContext> tls;
   // Worker threads in the process: per-worker request limits are divided by it.
   uint32_t workers = 1;
+  // Client TLS for clusters with upstream_tls; null: such clusters answer 502.
+  std::shared_ptr<tls::ClientContext> upstream_tls;
 };
 
 struct WorkerStats {
