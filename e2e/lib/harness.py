@@ -31,10 +31,20 @@ spec: {controller: keel.dev/ingress-controller}
 """
 
 
+_handed_out = set()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port free now and not handed out before by this process: the processes that
+    will bind the earlier ones may not have started yet, and the kernel would happily
+    offer the same port again (seen: a dataplane's admin port = the controller's)."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 def wait_until(fn, timeout=10.0, interval=0.05, what="condition"):
