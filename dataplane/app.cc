@@ -218,10 +218,10 @@ int Run(const AppOptions& options) {
                        ",\"nacks\":" + std::to_string(client.nack_count());
     if (proxy_options.tls) {
       const auto& t = proxy_options.tls->stats();
-      body += ",\"tls_handshakes\":{\"tls1_2\":" + std::to_string(t.tls12.load()) +
-              ",\"tls1_3\":" + std::to_string(t.tls13.load()) + ",\"resumed\":" + std::to_string(t.resumed.load()) +
-              ",\"failed\":" + std::to_string(t.failed.load()) +
-              ",\"timed_out\":" + std::to_string(t.timed_out.load()) + "}";
+      body += ",\"tls_handshakes\":{\"tls1_2\":" + std::to_string(t.tls12.Value()) +
+              ",\"tls1_3\":" + std::to_string(t.tls13.Value()) + ",\"resumed\":" + std::to_string(t.resumed.Value()) +
+              ",\"failed\":" + std::to_string(t.failed.Value()) +
+              ",\"timed_out\":" + std::to_string(t.timed_out.Value()) + "}";
     }
     body += "}\n";
     return admin::Reply{200, "application/json", body};

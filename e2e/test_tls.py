@@ -16,6 +16,7 @@ import threading
 import http.server
 import textwrap
 import time
+import urllib.request
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
@@ -168,6 +169,10 @@ class TlsTest(KeelTestCase):
         self.assertGreaterEqual(stats["tls1_2"], 2)
         self.assertGreaterEqual(stats["resumed"], 1)
         self.assertGreaterEqual(stats["failed"], 1)
+        metrics = urllib.request.urlopen(f"http://127.0.0.1:{dp.metrics_port}/metrics", timeout=5).read().decode()
+        m = re.search(r'keel_tls_handshakes_total\{protocol="TLSv1.3"\} (\d+)', metrics)
+        self.assertIsNotNone(m, metrics[:2000])
+        self.assertEqual(int(m.group(1)), stats["tls1_3"])
 
     def test_handshake_deadline_and_garbage(self):
         env = self.env()

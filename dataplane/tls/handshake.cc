@@ -17,7 +17,7 @@ namespace keel::tls {
 
 Handshake::Handshake(proxy::Worker* worker, int fd, const net::Address& peer, uint16_t local_port)
     : worker_(worker), fd_(fd), peer_(peer), local_port_(local_port), timer_([this] {
-        worker_->options().tls->stats().timed_out.fetch_add(1, std::memory_order_relaxed);
+        worker_->options().tls->stats().timed_out.Inc();
         KEEL_LOG(Debug, "tls") << peer_.Ip() << ": handshake timeout";
         Close();
       }) {}
@@ -67,7 +67,7 @@ void Handshake::Advance() {
       char reason[160] = "connection closed";
       if (e) ERR_error_string_n(e, reason, sizeof reason);
       ERR_clear_error();
-      worker_->options().tls->stats().failed.fetch_add(1, std::memory_order_relaxed);
+      worker_->options().tls->stats().failed.Inc();
       KEEL_LOG(Debug, "tls") << peer_.Ip() << ": handshake failed: " << reason;
       Close();
       return;
@@ -81,9 +81,8 @@ void Handshake::Advance() {
 
 void Handshake::Finish() {
   auto& stats = worker_->options().tls->stats();
-  (SSL_version(ssl_.get()) == TLS1_3_VERSION ? stats.tls13 : stats.tls12)
-      .fetch_add(1, std::memory_order_relaxed);
-  if (SSL_session_reused(ssl_.get())) stats.resumed.fetch_add(1, std::memory_order_relaxed);
+  (SSL_version(ssl_.get()) == TLS1_3_VERSION ? stats.tls13 : stats.tls12).Inc();
+  if (SSL_session_reused(ssl_.get())) stats.resumed.Inc();
   worker_->loop().Disarm(&timer_);
   worker_->loop().Remove(fd_);  // the HTTP connection registers the fd as its own handler
   bool h2 = NegotiatedH2(ssl_.get());

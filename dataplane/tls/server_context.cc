@@ -106,6 +106,19 @@ struct Callbacks {
   }
 };
 
+HandshakeStats::HandshakeStats() {
+  auto& r = metrics::Registry::Default();
+  const std::string done = "keel_tls_handshakes_total", fail = "keel_tls_handshake_failures_total";
+  tls12 = r.AddCounter(done, "Completed downstream TLS handshakes by protocol version",
+                       {{"protocol", "TLSv1.2"}});
+  tls13 = r.AddCounter(done, "Completed downstream TLS handshakes by protocol version",
+                       {{"protocol", "TLSv1.3"}});
+  resumed =
+      r.AddCounter("keel_tls_resumed_handshakes_total", "Downstream TLS handshakes that resumed a session");
+  failed = r.AddCounter(fail, "Downstream TLS handshakes that failed", {{"reason", "error"}});
+  timed_out = r.AddCounter(fail, "Downstream TLS handshakes that failed", {{"reason", "timeout"}});
+}
+
 int ServerContext::CertIndex() {
   static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
   return index;

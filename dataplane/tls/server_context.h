@@ -7,18 +7,21 @@
 
 #include <openssl/base.h>
 
-#include <atomic>
 #include <memory>
 #include <string>
 
+#include "common/metrics/metrics.h"
 #include "common/result.h"
 #include "dataplane/tls/cert_store.h"
 
 namespace keel::tls {
 
-// Handshake counters for /stats; process-wide, relaxed atomics.
+// Handshake counters, exported on /metrics (keel_tls_handshakes_total{protocol},
+// keel_tls_resumed_handshakes_total, keel_tls_handshake_failures_total{reason}) and
+// summed on the admin /stats. Process-wide series (the registry dedups).
 struct HandshakeStats {
-  std::atomic<uint64_t> tls12{0}, tls13{0}, resumed{0}, failed{0}, timed_out{0};
+  HandshakeStats();
+  metrics::Counter tls12, tls13, resumed, failed, timed_out;
 };
 
 class ServerContext {
