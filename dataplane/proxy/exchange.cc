@@ -2,6 +2,7 @@
 
 #include <time.h>
 
+#include <atomic>
 #include <charconv>
 
 #include "common/log.h"
@@ -57,6 +58,20 @@ void Exchange::Start(const RouteDecision& decision, ExchangeRequest request) {
       if (req_.content_length == 0) body_done_ = true;
       break;
     case RequestBody::kChunked: req_.head += "transfer-encoding: chunked\r\n\r\n"; break;
+  }
+  // There is no HTTP/2 client towards upstreams yet. Sending HTTP/1.1 to a cluster
+  // that asked for h2c (gRPC) would fail at the backend in ways the client cannot
+  // read, so answer a plain 502 and say why in the log (every 1000th, to bound it).
+  const auto protocol = sel_->cluster().settings().protocol();
+  if (protocol == config::v1::H2C || protocol == config::v1::H2) {
+    static std::atomic<uint64_t> refused{0};
+    if (refused.fetch_add(1, std::memory_order_relaxed) % 1000 == 0) {
+      KEEL_LOG(Warn, "proxy") << "cluster " << sel_->cluster().settings().name()
+                              << " wants HTTP/2 to its upstreams (backend-protocol GRPC/H2C or appProtocol h2c),"
+                                 " which this dataplane does not speak yet: answering 502";
+    }
+    Fail(502, "upstream HTTP/2 is not supported");
+    return;
   }
   Attempt();
 }
