@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "common/metrics/metrics_server.h"
 #include "dataplane/admin/admin_server.h"
+#include "dataplane/cache/admin.h"
 #include "dataplane/config/config_client.h"
 #include "dataplane/observe/dataplane_metrics.h"
 #include "dataplane/observe/route_series.h"
@@ -226,6 +227,15 @@ int Run(const AppOptions& options) {
     body += "}\n";
     return admin::Reply{200, "application/json", body};
   });
+  if (auto store = options.proxy.cache) {
+    admin.Handle("/cache/purge", [store](const std::string& method, const std::string& target) {
+      auto a = cache::HandlePurge(*store, method, target);
+      return admin::Reply{a.status, a.status == 200 ? "application/json" : "text/plain; charset=utf-8", a.body};
+    });
+    admin.Handle("/cache/stats", [store](const std::string&, const std::string&) {
+      return admin::Reply{200, "application/json", cache::StatsJson(*store)};
+    });
+  }
   if (auto st = admin.Start(options.admin_listen); !st.ok()) {
     KEEL_LOG(Error, "dataplane") << "admin: " << st.error();
     return 1;

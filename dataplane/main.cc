@@ -9,6 +9,7 @@
 #include "common/flags.h"
 #include "common/log.h"
 #include "dataplane/app.h"
+#include "dataplane/cache/store.h"
 
 int main(int argc, char** argv) {
   std::string controller = "127.0.0.1:18000", node_id, log_level = "info";
@@ -20,6 +21,7 @@ int main(int argc, char** argv) {
   int64_t workers = std::thread::hardware_concurrency();
   int64_t drain_timeout_ms = 30000, header_timeout_ms = 10000, idle_timeout_ms = 60000;
   int64_t body_timeout_ms = 60000, max_connections_per_worker = 20000;
+  int64_t cache_size = 64 << 20, cache_max_object_size = 2 << 20;
 
   keel::Flags flags("keel-dataplane",
                     "Reverse proxy that routes HTTP/1.1 and HTTP/2 traffic by the snapshots\n"
@@ -45,6 +47,9 @@ int main(int argc, char** argv) {
   flags.Int("idle-timeout-ms", &idle_timeout_ms, "Idle keep-alive connections are closed after this");
   flags.Int("body-timeout-ms", &body_timeout_ms, "Maximum time between two reads of a request body");
   flags.Int("max-connections-per-worker", &max_connections_per_worker, "Open client connections per worker");
+  flags.Int("cache-size", &cache_size, "Response cache memory in bytes, shared by all workers; 0 disables caching");
+  flags.Int("cache-max-object-size", &cache_max_object_size,
+            "Largest response body the cache stores, bytes (keel.dev/cache-max-object-size may lower it)");
   flags.String("log-level", &log_level, "debug, info, warn or error");
 
   bool help = false;
@@ -96,5 +101,13 @@ int main(int argc, char** argv) {
   app.proxy.idle_timeout_ms = static_cast<uint32_t>(idle_timeout_ms);
   app.proxy.body_timeout_ms = static_cast<uint32_t>(body_timeout_ms);
   app.proxy.max_connections = static_cast<uint32_t>(max_connections_per_worker);
+  if (cache_size < 0 || cache_max_object_size <= 0) {
+    std::cerr << "keel-dataplane: --cache-size must be >= 0 and --cache-max-object-size > 0\n";
+    return 2;
+  }
+  if (cache_size > 0) {
+    app.proxy.cache = std::make_shared<keel::cache::Store>(static_cast<uint64_t>(cache_size),
+                                                           static_cast<uint64_t>(cache_max_object_size));
+  }
   return keel::dataplane::Run(app);
 }

@@ -10,6 +10,7 @@
 
 #include "common/log.h"
 #include "dataplane/observe/request_record.h"
+#include "dataplane/cache/filter.h"
 #include "dataplane/proxy/exchange.h"
 #include "dataplane/proxy/forward.h"
 #include "dataplane/tls/https_redirect.h"
@@ -106,6 +107,7 @@ class Http2Connection::Stream final : public h2::Stream, public ResponseSink {
   std::unique_ptr<Exchange> exchange;
   observe::RequestRecord record;  // metrics and access log of this stream's request
   policy::Verdict verdict;  // route policy outcome; holds the in-flight slot
+  cache::Filter cache{this};  // between the stream and its exchange: cache and compression
   std::string request_id;
   std::string body_pending;  // request DATA the exchange could not take yet (not consumed)
   uint64_t body_limit = 0, body_received = 0;
@@ -288,8 +290,8 @@ void Http2Connection::Forward(Stream* s, const http1::RequestHead& head, const R
   worker_->runtime()->HashInputs(head, d.cluster, peer_ip_, &req.hash_key, &req.sticky_value);
   if (head.expect_continue) session_->Inform(s, 100);  // as for HTTP/1: we answer 100 ourselves
   s->record.UpstreamStarted();
-  s->exchange = std::make_unique<Exchange>(worker_, s);
-  s->exchange->Start(d, std::move(req));  // may answer at once (no endpoint, connect refused)
+  s->exchange = std::make_unique<Exchange>(worker_, &s->cache);
+  s->cache.Start(worker_, head, "http", d, s->exchange.get(), std::move(req));  // may answer at once
 }
 
 void Http2Connection::OnRequestBody(h2::Stream* hs, std::string_view data) {

@@ -319,8 +319,8 @@ void Http1Connection::Forward(const http1::RequestHead& head, const RouteDecisio
     Flush();
   }
   record_.UpstreamStarted();
-  exchange_ = std::make_unique<Exchange>(worker_, this);
-  exchange_->Start(d, std::move(req));
+  exchange_ = std::make_unique<Exchange>(worker_, &cache_);
+  cache_.Start(worker_, head, "http", d, exchange_.get(), std::move(req));
 }
 
 bool Http1Connection::PumpBody() {

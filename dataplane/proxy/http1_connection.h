@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "dataplane/cache/filter.h"
 #include "dataplane/event/loop.h"
 #include "dataplane/http1/parser.h"
 #include "dataplane/net/buffer.h"
@@ -72,6 +73,7 @@ class Http1Connection final : public DownstreamConnection, public ResponseSink {
   net::Buffer in_, out_;
   event::Timer timer_;
   std::unique_ptr<Exchange> exchange_;
+  cache::Filter cache_{this};  // between us and exchange_: cache and compression
 
   // Per-request state (strings keep their capacity across requests).
   std::string method_, host_, path_, request_id_;

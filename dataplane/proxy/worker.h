@@ -26,6 +26,9 @@ namespace keel::tls {
 class ClientContext;
 class ServerContext;
 }  // namespace keel::tls
+namespace keel::cache {
+class Store;
+}  // namespace keel::cache
 
 namespace keel::proxy {
 
@@ -61,6 +64,8 @@ struct ProxyOptions {
   uint32_t workers = 1;
   // Client TLS for clusters with upstream_tls; null: such clusters answer 502.
   std::shared_ptr<tls::ClientContext> upstream_tls;
+  // The response cache all workers share (--cache-size); null: no caching.
+  std::shared_ptr<cache::Store> cache;
 };
 
 struct WorkerStats {
