@@ -491,6 +491,15 @@ void ParseKeel(Reader& r, IngressPolicy* p) {
   if (auto s = r.Seconds("cache-grace", true)) cache.set_grace_s(*s);
   if (auto n = r.Size("cache-max-object-size", true)) cache.set_max_object_bytes(*n);
   if (auto b = r.Bool("cache-allow-set-cookie", true)) cache.set_allow_set_cookie(*b);
+  if (const std::string* v = r.Keel("cache-key-headers")) {
+    bool ok = !SplitList(*v).empty();
+    for (std::string_view h : SplitList(*v)) ok &= IsHeaderName(h);
+    if (ok) {
+      for (std::string_view h : SplitList(*v)) cache.add_key_headers(std::string(h));
+    } else {
+      r.Invalid("cache-key-headers", true, *v, "is not a comma-separated list of header names");
+    }
+  }
   if (cache.enabled()) *p->route.mutable_cache() = cache;
 }
 

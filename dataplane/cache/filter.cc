@@ -301,6 +301,8 @@ void Filter::OnResponseHead(const http1::ResponseHead& head, bool upgraded) {
       KEEL_LOG(Debug, "cache") << ctx_.primary << ": not stored (" << why << ")";
     } else {
       resp_fields_ = f;
+      // Exact size up front when known: the stored body is charged by its capacity.
+      if (!compressed && head.body == http1::BodyKind::ContentLength) body_.reserve(head.content_length);
       // §5.2.2.7: private="field" — a shared cache stores the rest only.
       for (const auto& name : ParseCacheControl(f.GetAll("cache-control")).private_fields)
         resp_fields_.Remove(name);
@@ -369,6 +371,7 @@ void Filter::OnResponseEnd() {
   if (storing_) {
     Object o = MakeObject(status_, std::move(resp_fields_), request_time_, now, ctx_.default_ttl_s);
     o.body = std::move(body_);
+    if (o.body.capacity() > o.body.size() + o.body.size() / 8) o.body.shrink_to_fit();
     o.secondary_key = SecondaryKey(o.vary);
     ctx_.store->Insert(ctx_.primary, std::make_shared<const Object>(std::move(o)));
     storing_ = false;
