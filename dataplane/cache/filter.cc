@@ -57,6 +57,7 @@ void Filter::Reset() {
   xcache_ = nullptr;
   stale_.reset();
   storing_ = swallow_ = not_modified_ = stale_on_end_ = false;
+  expected_length_ = UINT64_MAX;
   status_ = 0;
   resp_fields_.list.clear();
   std::string().swap(body_);
@@ -309,7 +310,25 @@ void Filter::OnResponseHead(const http1::ResponseHead& head, bool upgraded) {
     }
   }
   if (xcache_) f.Add("x-cache", xcache_);
+  // A client that has the whole response may ask again at once (on another worker):
+  // the object must be in the store before the last byte leaves, not after.
+  if (storing_ && !compressed) {
+    expected_length_ = head.body == http1::BodyKind::ContentLength ? head.content_length
+                       : head.body == http1::BodyKind::None        ? 0
+                                                                   : UINT64_MAX;
+    if (expected_length_ == 0) StoreNow();
+  }
   Deliver(head.status, f, body, head.content_length);
+}
+
+void Filter::StoreNow() {
+  if (!storing_) return;
+  storing_ = false;
+  Object o = MakeObject(status_, std::move(resp_fields_), request_time_, Now(), ctx_.default_ttl_s);
+  o.body = std::move(body_);
+  if (o.body.capacity() > o.body.size() + o.body.size() / 8) o.body.shrink_to_fit();
+  o.secondary_key = SecondaryKey(o.vary);
+  ctx_.store->Insert(ctx_.primary, std::make_shared<const Object>(std::move(o)));
 }
 
 void Filter::OnResponseBody(std::string_view data) {
@@ -331,6 +350,7 @@ void Filter::OnResponseBody(std::string_view data) {
       ctx_.store->stats().not_stored.fetch_add(1, std::memory_order_relaxed);
     } else {
       body_.append(data);
+      if (body_.size() == expected_length_) StoreNow();
     }
   }
   if (downstream_) downstream_->OnResponseBody(data);
@@ -362,20 +382,16 @@ void Filter::OnResponseEnd() {
   if (encoder_) {
     scratch_.clear();
     encoder_->Finish(&scratch_);
-    if (!scratch_.empty()) {
-      if (storing_) body_.append(scratch_);
-      if (downstream_) downstream_->OnResponseBody(scratch_);
+    if (storing_) {
+      if (body_.size() + scratch_.size() > ctx_.max_object)
+        storing_ = false;
+      else
+        body_.append(scratch_);
     }
-    if (body_.size() > ctx_.max_object) storing_ = false;
   }
-  if (storing_) {
-    Object o = MakeObject(status_, std::move(resp_fields_), request_time_, now, ctx_.default_ttl_s);
-    o.body = std::move(body_);
-    if (o.body.capacity() > o.body.size() + o.body.size() / 8) o.body.shrink_to_fit();
-    o.secondary_key = SecondaryKey(o.vary);
-    ctx_.store->Insert(ctx_.primary, std::make_shared<const Object>(std::move(o)));
-    storing_ = false;
-  }
+  // Chunked or compressed (sent chunked): the client sees the end only after this.
+  StoreNow();
+  if (encoder_ && !scratch_.empty() && downstream_) downstream_->OnResponseBody(scratch_);
   Finish();
 }
 

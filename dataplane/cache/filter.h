@@ -88,7 +88,8 @@ class Filter final : public proxy::ResponseSink {
   void StartRefresh(std::shared_ptr<const Object> stale);
   std::string SecondaryKey(const std::vector<std::string>& vary) const;
   bool Storing() const { return mode_ == Mode::kFill || mode_ == Mode::kRevalidate; }
-  void Finish();  // downstream end, or the background refresh's self-destruction
+  void Finish();    // downstream end, or the background refresh's self-destruction
+  void StoreNow();  // inserts the response being stored, if still storable
 
   // serve.cc: answers built from a stored object or from owned fields.
   void Serve(std::shared_ptr<const Object> obj, const char* xcache);
@@ -112,6 +113,7 @@ class Filter final : public proxy::ResponseSink {
   Fields resp_fields_;
   std::string body_;
   int64_t request_time_ = 0;
+  uint64_t expected_length_ = UINT64_MAX;  // Content-Length of an uncompressed response being stored
   std::unique_ptr<compress::Encoder> encoder_;
   std::string scratch_;
   uint64_t gen_ = 0;

@@ -291,7 +291,7 @@ void Http2Connection::Forward(Stream* s, const http1::RequestHead& head, const R
   if (head.expect_continue) session_->Inform(s, 100);  // as for HTTP/1: we answer 100 ourselves
   s->record.UpstreamStarted();
   s->exchange = std::make_unique<Exchange>(worker_, &s->cache);
-  s->cache.Start(worker_, head, "http", d, s->exchange.get(), std::move(req));  // may answer at once
+  s->cache.Start(worker_, head, info.scheme, d, s->exchange.get(), std::move(req));  // may answer at once
 }
 
 void Http2Connection::OnRequestBody(h2::Stream* hs, std::string_view data) {

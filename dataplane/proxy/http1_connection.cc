@@ -320,7 +320,7 @@ void Http1Connection::Forward(const http1::RequestHead& head, const RouteDecisio
   }
   record_.UpstreamStarted();
   exchange_ = std::make_unique<Exchange>(worker_, &cache_);
-  cache_.Start(worker_, head, "http", d, exchange_.get(), std::move(req));
+  cache_.Start(worker_, head, info.scheme, d, exchange_.get(), std::move(req));
 }
 
 bool Http1Connection::PumpBody() {
