@@ -16,6 +16,7 @@
 #include "common/metrics/metrics_server.h"
 #include "dataplane/admin/admin_server.h"
 #include "dataplane/cache/admin.h"
+#include "dataplane/cache/metrics.h"
 #include "dataplane/config/config_client.h"
 #include "dataplane/observe/dataplane_metrics.h"
 #include "dataplane/observe/route_series.h"
@@ -262,6 +263,7 @@ int Run(const AppOptions& options) {
   // dies with it; the process-wide one holds the per-request series.
   metrics::Registry run_registry;
   observe::RegisterDataplaneCollector(&run_registry, sources);
+  if (options.proxy.cache) cache::RegisterCacheCollector(&run_registry, options.proxy.cache);
   metrics::MetricsServer metrics_server;
   metrics_server.AlsoServe(&run_registry);
   if (!options.metrics_listen.empty()) {

@@ -30,7 +30,8 @@ struct Fields {
 std::string Lower(std::string_view s);
 
 // The comma-separated elements of a list-valued field, trimmed, empty ones dropped.
-// Commas inside quoted strings do not split.
+// Commas inside quoted strings do not split. The views point into `value`: never pass
+// a temporary (e.g. Fields::GetAll) in a range-for.
 std::vector<std::string_view> SplitList(std::string_view value);
 
 // Cache-Control directives of a request or a response (RFC 9111 §5.2). Numbers are

@@ -305,8 +305,8 @@ void Filter::OnResponseHead(const http1::ResponseHead& head, bool upgraded) {
       // Exact size up front when known: the stored body is charged by its capacity.
       if (!compressed && head.body == http1::BodyKind::ContentLength) body_.reserve(head.content_length);
       // §5.2.2.7: private="field" — a shared cache stores the rest only.
-      for (const auto& name : ParseCacheControl(f.GetAll("cache-control")).private_fields)
-        resp_fields_.Remove(name);
+      Directives cc = ParseCacheControl(f.GetAll("cache-control"));
+      for (const auto& name : cc.private_fields) resp_fields_.Remove(name);
     }
   }
   if (xcache_) f.Add("x-cache", xcache_);

@@ -23,7 +23,8 @@ Directives RequestDirectives(const Request& req) {
   Directives d = ParseCacheControl(cc);
   // §5.4: Pragma: no-cache counts only when there is no Cache-Control.
   if (cc.empty()) {
-    for (auto el : SplitList(req.headers.GetAll("pragma"))) {
+    std::string pragma = req.headers.GetAll("pragma");
+    for (auto el : SplitList(pragma)) {
       if (Lower(el) == "no-cache") d.no_cache = true;
     }
   }
@@ -53,7 +54,8 @@ void SetClock(Object* o, int64_t request_time, int64_t response_time, int64_t de
   }
   o->cc = ParseCacheControl(o->headers.GetAll("cache-control"));
   o->vary.clear();
-  for (auto v : SplitList(o->headers.GetAll("vary"))) o->vary.push_back(Lower(v));
+  std::string vary = o->headers.GetAll("vary");
+  for (auto v : SplitList(vary)) o->vary.push_back(Lower(v));
   o->freshness_lifetime = FreshnessLifetime(o->status, o->headers, o->cc, response_time, default_ttl_s);
 }
 
@@ -96,7 +98,8 @@ const char* NotStorableReason(const Request& req, int status, const Fields& head
     return "authorization";
   }
   if (headers.Has("set-cookie") && !rules.allow_set_cookie) return "set-cookie";
-  for (auto v : SplitList(headers.GetAll("vary"))) {
+  std::string vary = headers.GetAll("vary");
+  for (auto v : SplitList(vary)) {
     if (v == "*") return "vary *";  // can never match a later request (§4.1)
   }
   // §3: the status must be understood; must-understand makes that strict (§5.2.2.3).

@@ -90,7 +90,8 @@ bool Filter::ChooseCompression(const http1::ResponseHead& head, Fields* f) {
   if (ParseCacheControl(f->GetAll("cache-control")).no_transform) return false;  // RFC 9110 §7.7
   // Whatever this client gets, the answer depends on Accept-Encoding from now on.
   bool varies = false;
-  for (auto v : SplitList(f->GetAll("vary"))) varies |= Lower(v) == "accept-encoding" || v == "*";
+  std::string vary = f->GetAll("vary");  // SplitList's views point into it
+  for (auto v : SplitList(vary)) varies |= Lower(v) == "accept-encoding" || v == "*";
   if (!varies) f->Add("vary", "Accept-Encoding");
   auto coding = compress::Negotiate(ctx_.req.headers.GetAll("accept-encoding"));
   if (coding == compress::Coding::kIdentity) return false;
