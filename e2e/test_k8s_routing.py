@@ -2,11 +2,13 @@
 kubectl to the fake API server, the controller watching it with a kubeconfig, two
 dataplanes, echo backends. Each test is one scenario with its own world."""
 import os
+import re
 import sys
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 from k8s import PUBLISH, K8sTestCase, ingress, instance, time, wait_until  # noqa: E402
+from harness import BUILD, free_port, request  # noqa: E402
 
 METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS")
 
@@ -102,6 +104,24 @@ class K8sRoutingTest(K8sTestCase):
         env.backend_service("web2", 1)  # more reconciles
         time.sleep(0.5)
         self.assertEqual(env.get_json("ingress", "one")["metadata"]["resourceVersion"], rv)
+        # The replica writing status holds the Lease, and its gauge says so.
+        metrics = request(env.controller_metrics_port, "/metrics", "127.0.0.1").body.decode()
+        self.assertRegex(metrics, r"(?m)^keel_controller_is_leader 1$")
+        # A second replica serves snapshots but follows: its gauge is 0 while the first leads.
+        follower_metrics = free_port()
+        env._spawn("controller-2", [os.path.join(BUILD, "controller", "keel-controller"), "--kubeconfig",
+                                    env.kubeconfig, "--config-listen", f"127.0.0.1:{free_port()}",
+                                    "--insecure-config-channel", "--metrics-listen",
+                                    f"127.0.0.1:{follower_metrics}", "--publish-address", PUBLISH])
+
+        def follower_gauge():
+            try:
+                body = request(follower_metrics, "/metrics", "127.0.0.1").body.decode()
+            except OSError:
+                return None
+            m = re.search(r"(?m)^keel_controller_is_leader (\d)$", body)
+            return m and m.group(1)
+        wait_until(lambda: follower_gauge() == "0", 10, what="follower's keel_controller_is_leader 0")
 
     def test_06_load_balancing_over_ten_endpoints(self):
         env = self.world()

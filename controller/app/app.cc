@@ -139,6 +139,17 @@ int Run(const AppOptions& options) {
                                          ? " (all namespaces)"
                                          : " namespace " + options.watch_namespace);
   }
+  // Before the metrics registry: its leader gauge reads status_sync, which must outlive it.
+  StatusSyncOptions status_options;
+  status_options.publish_service = options.publish_service;
+  status_options.publish_address = options.publish_address;
+  status_options.leader_elect = options.leader_elect;
+  status_options.election.lease_name = options.election_id;
+  status_options.election.lease_namespace =
+      EnvOr("POD_NAMESPACE", options.watch_namespace.empty() ? "default" : options.watch_namespace);
+  status_options.election.identity = Identity();
+  StatusSync status_sync(api.get(), status_options);
+  status_sync.Start();
   // Collectors reading this function's objects live in a registry that dies with it.
   metrics::Registry run_registry;
   observe::ControllerSources msrc;
@@ -148,6 +159,7 @@ int Run(const AppOptions& options) {
   msrc.diagnostics = [&reconciler] { return reconciler.diagnostics(); };
   msrc.published = [&published_count] { return published_count.load(); };
   msrc.nginx_compat = options.metrics_compat_nginx;
+  msrc.leader = [&status_sync] { return status_sync.IsLeader(); };
   observe::RegisterControllerCollector(&run_registry, msrc);
   metrics::MetricsServer metrics_server;
   metrics_server.AlsoServe(&run_registry);
@@ -167,16 +179,6 @@ int Run(const AppOptions& options) {
     }
     KEEL_LOG(Info, "controller") << "metrics on " << options.metrics_listen << " (port " << metrics_server.port() << ")";
   }
-  StatusSyncOptions status_options;
-  status_options.publish_service = options.publish_service;
-  status_options.publish_address = options.publish_address;
-  status_options.leader_elect = options.leader_elect;
-  status_options.election.lease_name = options.election_id;
-  status_options.election.lease_namespace =
-      EnvOr("POD_NAMESPACE", options.watch_namespace.empty() ? "default" : options.watch_namespace);
-  status_options.election.identity = Identity();
-  StatusSync status_sync(api.get(), status_options);
-  status_sync.Start();
   reconciler.SetTranslatedCallback(
       [&](const store::StoreView& view, const translate::TranslateResult& result) {
         status_sync.Update(MakeStatusInput(view, result));

@@ -129,7 +129,7 @@ void RegisterControllerCollector(metrics::Registry* registry, ControllerSources 
     auto f = Family("keel_controller_is_leader",
                     "1 when this replica writes Ingress status and Events (always 1 without --leader-elect)",
                     MetricType::Gauge);
-    Add(&f, src.leader ? 1 : 0);
+    Add(&f, !src.leader || src.leader() ? 1 : 0);
     out->push_back(f);
     if (src.published) {
       f = Family("keel_controller_snapshots_published_total",

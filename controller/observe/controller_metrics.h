@@ -43,7 +43,7 @@ struct ControllerSources {
   const serve::ConfigServer* server = nullptr;
   std::function<std::vector<translate::Diagnostic>()> diagnostics;
   std::function<uint64_t()> published;  // snapshots published so far
-  bool leader = true;
+  std::function<bool()> leader;  // null: always leader (no election)
   bool nginx_compat = false;
 };
 

@@ -127,9 +127,10 @@ class K8sEnv(Env):
     # ── keel ──
     def start_controller_k8s(self, config_port=None, extra=()):
         self.config_port = config_port or self.__dict__.get("config_port") or free_port()
+        self.controller_metrics_port = free_port()
         argv = [os.path.join(BUILD, "controller", "keel-controller"), "--kubeconfig", self.kubeconfig,
                 "--config-listen", f"127.0.0.1:{self.config_port}", "--insecure-config-channel",
-                "--metrics-listen", f"127.0.0.1:{free_port()}", "--publish-address", PUBLISH,
+                "--metrics-listen", f"127.0.0.1:{self.controller_metrics_port}", "--publish-address", PUBLISH,
                 "--log-level", "debug", *extra]
         self.controller = self._spawn("controller", argv)
         return self.controller
