@@ -1,10 +1,9 @@
 #include "dataplane/app.h"
 
-#include <signal.h>
-#include <unistd.h>
-
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -44,7 +43,8 @@ struct Current {
 };
 
 int64_t UnixMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -144,13 +144,13 @@ int Run(const AppOptions& options) {
       return dialer->Dial(args);
     };
   }
-  auto apply = [&](std::shared_ptr<const ::keel::config::v1::Snapshot> snapshot) -> Status {
-    std::shared_ptr<const proxy::Runtime> previous;
-    {
-      std::lock_guard<std::mutex> lock(current.mu);
-      previous = current.runtime;
-    }
-    auto rt = proxy::Runtime::Build(std::move(snapshot), previous.get());
+  // Full snapshots and endpoint deltas end alike: hand the new runtime to every worker
+  // and record the apply for /readyz and the metrics, or record the failure.
+  auto running = [&] {
+    std::lock_guard<std::mutex> lock(current.mu);
+    return current.runtime;
+  };
+  auto publish = [&](Result<std::shared_ptr<const proxy::Runtime>>& rt) -> Status {
     if (!rt.ok()) {
       std::lock_guard<std::mutex> lock(current.mu);
       current.last_apply_ok = false;
@@ -162,32 +162,24 @@ int Run(const AppOptions& options) {
     current.applies++;
     current.last_apply_unix_ms = UnixMs();
     current.last_apply_ok = true;
+    return Status::Ok();
+  };
+  auto apply = [&](std::shared_ptr<const ::keel::config::v1::Snapshot> snapshot) -> Status {
+    std::shared_ptr<const proxy::Runtime> previous = running();
+    auto rt = proxy::Runtime::Build(std::move(snapshot), previous.get());
+    if (auto st = publish(rt); !st.ok()) return st;
     KEEL_LOG(Info, "dataplane") << "applied snapshot " << (*rt)->version();
     return Status::Ok();
   };
   copts.apply_delta = [&](std::shared_ptr<const ::keel::config::v1::Snapshot> merged,
                           const ::keel::config::v1::EndpointDelta& delta) -> Status {
-    std::shared_ptr<const proxy::Runtime> previous;
-    {
-      std::lock_guard<std::mutex> lock(current.mu);
-      previous = current.runtime;
-    }
+    std::shared_ptr<const proxy::Runtime> previous = running();
     // Not the delta's base (should not happen: the client checked the snapshot it
     // holds): rebuild from the merged snapshot instead.
     auto rt = previous && previous->version() == delta.base_version()
                   ? proxy::Runtime::ApplyDelta(*previous, std::move(merged), delta)
                   : proxy::Runtime::Build(std::move(merged), previous.get());
-    if (!rt.ok()) {
-      std::lock_guard<std::mutex> lock(current.mu);
-      current.last_apply_ok = false;
-      return Error{rt.error()};
-    }
-    for (auto& w : workers) w->SetRuntime(*rt);
-    std::lock_guard<std::mutex> lock(current.mu);
-    current.runtime = *rt;
-    current.applies++;
-    current.last_apply_unix_ms = UnixMs();
-    current.last_apply_ok = true;
+    if (auto st = publish(rt); !st.ok()) return st;
     KEEL_LOG(Debug, "dataplane") << "applied endpoint delta " << (*rt)->version() << " ("
                                  << delta.clusters_size() << " clusters)";
     return Status::Ok();
@@ -195,7 +187,9 @@ int Run(const AppOptions& options) {
   dataplane::config::ConfigClient client(copts, apply);
 
   admin::AdminServer admin;
-  admin.Handle("/healthz", [](const std::string&, const std::string&) { return admin::Reply{200, "text/plain", "ok\n"}; });
+  admin.Handle("/healthz", [](const std::string&, const std::string&) {
+    return admin::Reply{200, "text/plain", "ok\n"};
+  });
   admin.Handle("/readyz", [&](const std::string&, const std::string&) {
     if (draining.load()) return admin::Reply{503, "text/plain", "draining\n"};
     if (!client.has_snapshot()) return admin::Reply{503, "text/plain", "no snapshot yet\n"};
@@ -212,16 +206,17 @@ int Run(const AppOptions& options) {
       retries += s.retries.load();
       upstream_errors += s.upstream_errors.load();
     }
-    std::string body = "{\"connections_open\":" + std::to_string(open) + ",\"connections_total\":" +
-                       std::to_string(total) + ",\"requests\":" + std::to_string(requests) +
-                       ",\"retries\":" + std::to_string(retries) + ",\"upstream_errors\":" +
-                       std::to_string(upstream_errors) + ",\"config_version\":\"" + client.version() +
-                       "\",\"config_connected\":" + (client.connected() ? "true" : "false") +
-                       ",\"nacks\":" + std::to_string(client.nack_count());
+    std::string body =
+        "{\"connections_open\":" + std::to_string(open) + ",\"connections_total\":" + std::to_string(total) +
+        ",\"requests\":" + std::to_string(requests) + ",\"retries\":" + std::to_string(retries) +
+        ",\"upstream_errors\":" + std::to_string(upstream_errors) + ",\"config_version\":\"" +
+        client.version() + "\",\"config_connected\":" + (client.connected() ? "true" : "false") +
+        ",\"nacks\":" + std::to_string(client.nack_count());
     if (proxy_options.tls) {
       const auto& t = proxy_options.tls->stats();
       body += ",\"tls_handshakes\":{\"tls1_2\":" + std::to_string(t.tls12.Value()) +
-              ",\"tls1_3\":" + std::to_string(t.tls13.Value()) + ",\"resumed\":" + std::to_string(t.resumed.Value()) +
+              ",\"tls1_3\":" + std::to_string(t.tls13.Value()) +
+              ",\"resumed\":" + std::to_string(t.resumed.Value()) +
               ",\"failed\":" + std::to_string(t.failed.Value()) +
               ",\"timed_out\":" + std::to_string(t.timed_out.Value()) + "}";
     }
@@ -231,7 +226,8 @@ int Run(const AppOptions& options) {
   if (auto store = options.proxy.cache) {
     admin.Handle("/cache/purge", [store](const std::string& method, const std::string& target) {
       auto a = cache::HandlePurge(*store, method, target);
-      return admin::Reply{a.status, a.status == 200 ? "application/json" : "text/plain; charset=utf-8", a.body};
+      return admin::Reply{a.status, a.status == 200 ? "application/json" : "text/plain; charset=utf-8",
+                          a.body};
     });
     admin.Handle("/cache/stats", [store](const std::string&, const std::string&) {
       return admin::Reply{200, "application/json", cache::StatsJson(*store)};
@@ -271,15 +267,16 @@ int Run(const AppOptions& options) {
       KEEL_LOG(Error, "dataplane") << st.error();
       return 1;
     }
-    KEEL_LOG(Info, "dataplane") << "metrics on " << options.metrics_listen << " (port " << metrics_server.port() << ")";
+    KEEL_LOG(Info, "dataplane") << "metrics on " << options.metrics_listen << " (port "
+                                << metrics_server.port() << ")";
   }
 
   for (auto& w : workers) w->Start();
   client.Start();
   KEEL_LOG(Info, "dataplane") << "serving HTTP on " << options.http_listen
-                              << (options.https_listen.empty() ? "" : ", HTTPS on " + options.https_listen) << " with " << options.workers
-                              << " workers; admin on " << options.admin_listen << " (port " << admin.port()
-                              << "); controller " << options.controller;
+                              << (options.https_listen.empty() ? "" : ", HTTPS on " + options.https_listen)
+                              << " with " << options.workers << " workers; admin on " << options.admin_listen
+                              << " (port " << admin.port() << "); controller " << options.controller;
 
   for (;;) {
     int sig = 0;

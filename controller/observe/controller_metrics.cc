@@ -7,6 +7,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "common/metrics/family.h"
 #include "controller/k8s/list_watch.h"
 #include "controller/serve/config_server.h"
 #include "controller/store/store.h"
@@ -17,23 +18,8 @@ namespace {
 using prometheus::MetricFamily;
 using prometheus::MetricType;
 
-MetricFamily Family(std::string name, std::string help, MetricType type) {
-  MetricFamily f;
-  f.name = std::move(name);
-  f.help = std::move(help);
-  f.type = type;
-  return f;
-}
-
-void Add(MetricFamily* f, double value, std::vector<prometheus::ClientMetric::Label> labels = {}) {
-  prometheus::ClientMetric m;
-  m.label = std::move(labels);
-  if (f->type == MetricType::Counter)
-    m.counter.value = value;
-  else
-    m.gauge.value = value;
-  f->metric.push_back(std::move(m));
-}
+using ::keel::metrics::Add;
+using ::keel::metrics::Family;
 
 metrics::Histogram TranslationHistogram(bool endpoints_only) {
   // Translations take micro- to milliseconds: finer buckets than request durations.

@@ -3,6 +3,7 @@
 
 #include <prometheus/metric_family.h>
 
+#include "common/metrics/family.h"
 #include "dataplane/observe/route_series.h"
 
 namespace keel::observe {
@@ -11,23 +12,8 @@ namespace {
 using prometheus::MetricFamily;
 using prometheus::MetricType;
 
-MetricFamily Family(std::string name, std::string help, MetricType type) {
-  MetricFamily f;
-  f.name = std::move(name);
-  f.help = std::move(help);
-  f.type = type;
-  return f;
-}
-
-void Add(MetricFamily* f, double value, std::vector<prometheus::ClientMetric::Label> labels = {}) {
-  prometheus::ClientMetric m;
-  m.label = std::move(labels);
-  if (f->type == MetricType::Counter)
-    m.counter.value = value;
-  else
-    m.gauge.value = value;
-  f->metric.push_back(std::move(m));
-}
+using ::keel::metrics::Add;
+using ::keel::metrics::Family;
 
 }  // namespace
 
@@ -35,8 +21,10 @@ void RegisterDataplaneCollector(metrics::Registry* registry, DataplaneSources sr
   // Counted where they happen (exchange.cc, health.cc) on first use; registered here
   // too so that they are exported at 0 from the first scrape (rate() needs a start).
   auto& reg = metrics::Registry::Default();
-  reg.AddCounter("keel_upstream_connect_failures_total", "Upstream connections that failed before being established");
-  reg.AddCounter("keel_upstream_ejections_total", "Endpoints ejected by passive health checking (outlier detection)");
+  reg.AddCounter("keel_upstream_connect_failures_total",
+                 "Upstream connections that failed before being established");
+  reg.AddCounter("keel_upstream_ejections_total",
+                 "Endpoints ejected by passive health checking (outlier detection)");
   registry->AddCollector([src](std::vector<MetricFamily>* out) {
     uint64_t open = 0, total = 0, rejected = 0, in = 0, sent = 0, retries = 0, errors = 0;
     for (proxy::Worker* w : src.workers) {
