@@ -42,6 +42,11 @@ void StripConditionals(std::string* head) {
 
 }  // namespace
 
+bool Filter::HasBody(const http1::RequestHead& head) {
+  return head.body == http1::BodyKind::Chunked ||
+         (head.body == http1::BodyKind::ContentLength && head.content_length > 0);
+}
+
 Filter::Filter(proxy::ResponseSink* downstream) : downstream_(downstream) {}
 
 Filter::~Filter() {
@@ -65,11 +70,9 @@ void Filter::Reset() {
   exchange_ = nullptr;
 }
 
-void Filter::Start(proxy::Worker* worker, const http1::RequestHead& head, std::string_view scheme,
-                   const proxy::RouteDecision& d, proxy::Exchange* exchange, proxy::ExchangeRequest req) {
+void Filter::Prepare(proxy::Worker* worker, const http1::RequestHead& head, std::string_view scheme,
+                     const proxy::RouteDecision& d) {
   Reset();
-  exchange_ = exchange;
-  pending_req_ = std::move(req);
   Ctx& c = ctx_;
   c = Ctx{};
   c.worker = worker;
@@ -84,11 +87,7 @@ void Filter::Start(proxy::Worker* worker, const http1::RequestHead& head, std::s
     c.req.method.assign(head.method);
     for (const auto& h : head.fields()) c.req.headers.Add(h.name, h.value);
   }
-  if (!c.cache) {
-    mode_ = Mode::kPass;
-    StartExchange();
-    return;
-  }
+  if (!c.cache) return;
   c.default_ttl_s = cp->default_ttl_s();
   c.grace_s = cp->grace_s();
   c.allow_set_cookie = cp->allow_set_cookie();
@@ -98,12 +97,22 @@ void Filter::Start(proxy::Worker* worker, const http1::RequestHead& head, std::s
   c.primary.reserve(scheme.size() + head.host.size() + head.target.size() + 4);
   c.primary.append(scheme).append("://").append(Lower(head.host)).append(head.path);
   if (!head.query.empty()) c.primary.append("?").append(head.query);
+}
 
+void Filter::Start(proxy::Worker* worker, const http1::RequestHead& head, std::string_view scheme,
+                   const proxy::RouteDecision& d, proxy::Exchange* exchange, proxy::ExchangeRequest req) {
+  Prepare(worker, head, scheme, d);
+  exchange_ = exchange;
+  pending_req_ = std::move(req);
+  Ctx& c = ctx_;
+  if (!c.cache) {
+    mode_ = Mode::kPass;
+    StartExchange();
+    return;
+  }
   bool safe =
       head.method == "GET" || head.method == "HEAD" || head.method == "OPTIONS" || head.method == "TRACE";
-  bool has_body = head.body == http1::BodyKind::Chunked ||
-                  (head.body == http1::BodyKind::ContentLength && head.content_length > 0);
-  if (!safe || has_body || (head.method != "GET" && head.method != "HEAD")) {
+  if (!safe || HasBody(head) || (head.method != "GET" && head.method != "HEAD")) {
     // RFC 9111 §4.4: an unsafe method invalidates the target URI once it succeeds.
     c.unsafe = !safe;
     mode_ = Mode::kPass;

@@ -51,6 +51,14 @@ class Filter final : public proxy::ResponseSink {
   void Start(proxy::Worker* worker, const http1::RequestHead& head, std::string_view scheme,
              const proxy::RouteDecision& d, proxy::Exchange* exchange, proxy::ExchangeRequest req);
 
+  // A request on a route whose cluster has no routable endpoint (the router's
+  // kNoEndpoints), before any exchange exists. True: a stored object answers it as if
+  // the origin had given no response (fresh → HIT; stale within stale-if-error or grace
+  // → STALE, the same fields as after a refused connection), after the current event.
+  // False: nothing usable (or not a cacheable GET/HEAD); the caller answers 503.
+  bool ServeWithoutOrigin(proxy::Worker* worker, const http1::RequestHead& head, std::string_view scheme,
+                          const proxy::RouteDecision& d);
+
   // ResponseSink: what the exchange reports, filtered on to the downstream.
   void OnResponseHead(const http1::ResponseHead& head, bool upgraded) override;
   void OnResponseBody(std::string_view data) override;
@@ -78,6 +86,10 @@ class Filter final : public proxy::ResponseSink {
   };
 
   void Reset();
+  // Fills ctx_ for one request (and its primary key when the route caches).
+  void Prepare(proxy::Worker* worker, const http1::RequestHead& head, std::string_view scheme,
+               const proxy::RouteDecision& d);
+  static bool HasBody(const http1::RequestHead& head);
   void Lookup(bool may_wait);
   void GoUpstream();
   void StartExchange();

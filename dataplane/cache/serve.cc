@@ -1,11 +1,12 @@
 // Filter: answers built from a stored object (HIT / STALE, 304 for a client's
-// conditional, 206/416 for a Range) and the compression decision for a response
-// on its way from the origin.
+// conditional, 206/416 for a Range), including when the route has no endpoint at
+// all, and the compression decision for a response on its way from the origin.
 #include <time.h>
 
 #include <string>
 
 #include "dataplane/cache/filter.h"
+#include "dataplane/cache/without_origin.h"
 #include "dataplane/compress/negotiate.h"
 #include "dataplane/http1/fields.h"
 
@@ -77,6 +78,18 @@ void Filter::Serve(std::shared_ptr<const Object> obj, const char* xcache) {
   Deliver(status, f, bodiless ? http1::BodyKind::None : http1::BodyKind::ContentLength, body.size());
   if (!body.empty() && !bodiless) down->OnResponseBody(body);
   down->OnResponseEnd();
+}
+
+bool Filter::ServeWithoutOrigin(proxy::Worker* worker, const http1::RequestHead& head,
+                                std::string_view scheme, const proxy::RouteDecision& d) {
+  Prepare(worker, head, scheme, d);
+  if (!ctx_.cache || (head.method != "GET" && head.method != "HEAD") || HasBody(head)) return false;
+  auto a = LookupWithoutOrigin(
+      *ctx_.store, ctx_.primary, [this](const std::vector<std::string>& v) { return SecondaryKey(v); },
+      ctx_.req, Now(), ctx_.grace_s);
+  if (!a.object) return false;
+  ServeLater(std::move(a.object), a.xcache);
+  return true;
 }
 
 bool Filter::ChooseCompression(const http1::ResponseHead& head, Fields* f) {

@@ -233,7 +233,9 @@ void Http2Connection::OnRequest(h2::Stream* hs, h2::HeadVerdict verdict, const h
       RespondLocal(s, 404, "no route for this host and path\n");
       return;
     case RouteDecision::Kind::kNoEndpoints:
-      RespondLocal(s, 503, "no endpoint available\n");
+      // A stored object may still answer (grace, stale-if-error): dataplane/cache.
+      if (!s->cache.ServeWithoutOrigin(worker_, head, io_->secure() ? "https" : "http", d))
+        RespondLocal(s, 503, "no endpoint available\n");
       return;
     case RouteDecision::Kind::kRedirect: {
       h2::FieldList extra;

@@ -231,6 +231,14 @@ void Http1Connection::HandleHead(const http1::RequestHead& head, size_t consumed
                         worker_->policy().Evaluate(*d.policy, d.labels.namespace_, d.labels.ingress,
                                                    policy::Facts(head.fields(), head.method, peer_ip_),
                                                    worker_->loop().now(), &verdict_);
+  // No endpoint at all: a stored object may still answer (grace, stale-if-error).
+  if (d.kind == RouteDecision::Kind::kNoEndpoints &&
+      cache_.ServeWithoutOrigin(worker_, head, io_->secure() ? "https" : "http", d)) {
+    in_.Consume(consumed);  // the head's views are dead from here on
+    state_ = State::kAwaitResponse;
+    worker_->loop().Disarm(&timer_);
+    return;
+  }
   if (d.kind != RouteDecision::Kind::kForward || policy_answers) {
     in_.Consume(consumed);
     // We don't read a body we won't forward: close after answering instead of
