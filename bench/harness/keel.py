@@ -99,9 +99,10 @@ def status(port, host=HOST, path="/", timeout=1.0):
 class Keel(System):
     name = "keel"
 
-    def __init__(self, d, build, upstream_ports, manifests=None, try_tls=True, controller_log="warn"):
+    def __init__(self, d, build, upstream_ports, manifests=None, try_tls=True, controller_log="warn", wrap=None):
         super().__init__()
         self.d, self.build = d, build
+        self.wrap = wrap or []  # e.g. valgrind: harness/perrequest.py
         self.manifests = manifests or os.path.join(d, "keel-manifests")
         os.makedirs(self.manifests, exist_ok=True)
         if manifests is None:
@@ -137,7 +138,7 @@ class Keel(System):
         if self._has_flag("--access-log"):
             extra = ["--access-log", "off", *extra]  # logs off everywhere (on by default in keel)
         p = Proc("keel-dataplane", [
-            os.path.join(self.build, "dataplane", "keel-dataplane"), "--controller", f"127.0.0.1:{self.config_port}",
+            *self.wrap, os.path.join(self.build, "dataplane", "keel-dataplane"), "--controller", f"127.0.0.1:{self.config_port}",
             "--insecure-config-channel", "--node-id", "bench", "--workers", "1", "--log-level", "warn",
             "--http-listen", f"127.0.0.1:{self.http}", "--admin-listen", f"127.0.0.1:{self.admin}",
             "--metrics-listen", f"127.0.0.1:{free_port()}", *extra], self.d, PROXY_CORE)
