@@ -49,7 +49,7 @@ EventLoop::EventLoop() {
 }
 
 EventLoop::~EventLoop() {
-  for (auto& fn : deferred_) fn();
+  RunDeferred();
   for (Timer* t : heap_) t->heap_index_ = -1;
   ::close(wakefd_);
   ::close(epfd_);
@@ -145,6 +145,16 @@ void EventLoop::Post(std::function<void()> fn) {
 
 void EventLoop::Defer(std::function<void()> fn) { deferred_.push_back(std::move(fn)); }
 
+void EventLoop::RunDeferred() {
+  // Two vectors take turns and keep their capacity: a request that defers a
+  // destruction costs no allocation here (a swap into a fresh local vector did).
+  while (!deferred_.empty()) {
+    running_.swap(deferred_);
+    for (auto& fn : running_) fn();  // may Defer more: those land in deferred_
+    running_.clear();
+  }
+}
+
 void EventLoop::RunPosted() {
   std::vector<std::function<void()>> batch;
   {
@@ -176,20 +186,12 @@ void EventLoop::Run() {
     }
     for (int i = 0; i < n; ++i) static_cast<Handler*>(events[i].data.ptr)->OnEvents(events[i].events);
     FireTimers();
-    while (!deferred_.empty()) {
-      std::vector<std::function<void()>> batch;
-      batch.swap(deferred_);
-      for (auto& fn : batch) fn();
-    }
+    RunDeferred();
   }
   RunPosted();
   // Deferred destructions queued during the last turn (or by the posts just run)
   // must not outlive the loop: run them now.
-  while (!deferred_.empty()) {
-    std::vector<std::function<void()>> batch;
-    batch.swap(deferred_);
-    for (auto& fn : batch) fn();
-  }
+  RunDeferred();
   stopping_ = false;  // Run() may be called again (tests step the loop this way)
 }
 

@@ -72,6 +72,7 @@ class EventLoop {
   void HeapDown(size_t i);
   void HeapRemove(size_t i);
   void RunPosted();
+  void RunDeferred();
 
   int epfd_ = -1;
   int wakefd_ = -1;
@@ -81,6 +82,7 @@ class EventLoop {
   std::mutex post_mu_;
   std::vector<std::function<void()>> posted_;
   std::vector<std::function<void()>> deferred_;
+  std::vector<std::function<void()>> running_;  // the batch RunDeferred is running
   class WakeHandler;
   WakeHandler* wake_ = nullptr;
 };

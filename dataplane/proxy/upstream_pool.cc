@@ -106,11 +106,15 @@ void UpstreamConn::OnEvents(uint32_t events) {
   if (events & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP)) {
     bool got = false;
     for (;;) {
-      char* p = in_.Prepare(16384);
-      ssize_t n = io_->Read(p, 16384);
+      // One read of up to kMinReadBuffer (a whole TLS record) into the free tail. A
+      // short read means the socket is drained for now: epoll is level-triggered and
+      // reports the rest, so reading on to EAGAIN would only add a recv per response.
+      char* p = in_.Prepare(net::kMinReadBuffer);
+      ssize_t n = io_->Read(p, net::kMinReadBuffer);
       if (n > 0) {
         in_.Commit(static_cast<size_t>(n));
         got = true;
+        if (static_cast<size_t>(n) < net::kMinReadBuffer) break;
         if (in_.size() >= 256 * 1024) break;  // let the listener consume first
         continue;
       }
@@ -161,8 +165,8 @@ Result<UpstreamConn*> UpstreamPool::Acquire(const sockaddr_storage& sa, socklen_
                                             uint32_t connect_timeout_ms, UpstreamListener* listener,
                                             const tls::ClientContext* tls, std::string_view sni) {
   auto it = idle_.find(key);
-  if (it != idle_.end() && !it->second.empty()) {
-    UpstreamConn* c = it->second.front();
+  if (it != idle_.end() && it->second.head) {
+    UpstreamConn* c = it->second.head;
     RemoveIdle(c);
     c->listener_ = listener;
     c->requests_++;
@@ -199,8 +203,8 @@ Result<UpstreamConn*> UpstreamPool::Acquire(const sockaddr_storage& sa, socklen_
 }
 
 void UpstreamPool::Release(UpstreamConn* c) {
-  auto& list = idle_[c->key_];
-  if (list.size() >= max_idle_ || !c->in_.empty() || !c->out_.empty()) {
+  IdleList& list = idle_[c->key_];
+  if (list.size >= max_idle_ || !c->in_.empty() || !c->out_.empty()) {
     Close(c);
     return;
   }
@@ -211,16 +215,22 @@ void UpstreamPool::Release(UpstreamConn* c) {
   c->in_.Shrink();
   c->out_.Shrink();
   c->UpdateInterest();
-  list.push_front(c);
-  c->idle_pos_ = list.begin();
+  c->idle_prev_ = nullptr;
+  c->idle_next_ = list.head;
+  if (list.head) list.head->idle_prev_ = c;
+  list.head = c;
+  list.size++;
   loop_->Arm(&c->timer_, idle_timeout_ms_);
 }
 
 void UpstreamPool::RemoveIdle(UpstreamConn* c) {
   if (!c->idle_) return;
-  auto it = idle_.find(c->key_);
-  it->second.erase(c->idle_pos_);
-  if (it->second.empty()) idle_.erase(it);
+  IdleList& list = idle_.find(c->key_)->second;
+  if (c->idle_prev_) c->idle_prev_->idle_next_ = c->idle_next_;
+  else list.head = c->idle_next_;
+  if (c->idle_next_) c->idle_next_->idle_prev_ = c->idle_prev_;
+  c->idle_prev_ = c->idle_next_ = nullptr;
+  list.size--;
   c->idle_ = false;
   loop_->Disarm(&c->timer_);
 }
@@ -239,8 +249,16 @@ void UpstreamPool::Close(UpstreamConn* c) {
 
 void UpstreamPool::CloseIdleExcept(const std::function<bool(const std::string&)>& keep) {
   std::vector<UpstreamConn*> doomed;
-  for (auto& [key, list] : idle_) {
-    if (!keep(key.substr(0, key.find('#')))) doomed.insert(doomed.end(), list.begin(), list.end());
+  for (auto it = idle_.begin(); it != idle_.end();) {
+    if (keep(it->first.substr(0, it->first.find('#')))) {
+      ++it;
+      continue;
+    }
+    for (UpstreamConn* c = it->second.head; c; c = c->idle_next_) {
+      c->idle_ = false;  // unlinked with the whole entry below
+      doomed.push_back(c);
+    }
+    it = idle_.erase(it);  // an endpoint that left the snapshot: forget its entry too
   }
   for (auto* c : doomed) Close(c);
 }
@@ -251,7 +269,7 @@ void UpstreamPool::CloseAllIdle() {
 
 size_t UpstreamPool::idle_count() const {
   size_t n = 0;
-  for (auto& [k, l] : idle_) n += l.size();
+  for (auto& [k, l] : idle_) n += l.size;
   return n;
 }
 

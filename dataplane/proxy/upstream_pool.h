@@ -6,7 +6,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <list>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -85,7 +84,10 @@ class UpstreamConn : public event::Handler {
   net::Buffer in_, out_;
   UpstreamListener* listener_ = nullptr;
   event::Timer timer_;
-  std::list<UpstreamConn*>::iterator idle_pos_;
+  // Links in the pool's idle list of this key (intrusive: parking a connection
+  // between requests allocates nothing).
+  UpstreamConn* idle_prev_ = nullptr;
+  UpstreamConn* idle_next_ = nullptr;
 };
 
 struct PoolStats {
@@ -119,10 +121,18 @@ class UpstreamPool {
   friend class UpstreamConn;
   void RemoveIdle(UpstreamConn* c);
 
+  // Most recently released first. Entries stay when they empty (the next Release
+  // to that endpoint would re-create them); CloseIdleExcept drops those of endpoints
+  // that left the snapshot.
+  struct IdleList {
+    UpstreamConn* head = nullptr;
+    size_t size = 0;
+  };
+
   event::EventLoop* loop_;
   uint32_t max_idle_;
   uint32_t idle_timeout_ms_;
-  std::unordered_map<std::string, std::list<UpstreamConn*>> idle_;
+  std::unordered_map<std::string, IdleList> idle_;
   PoolStats stats_;
 };
 

@@ -60,5 +60,38 @@ TEST(EventLoop, ManyTimersStayConsistent) {
   EXPECT_TRUE(ordered);
 }
 
+// Defer runs after the current batch, in order, including what a deferred function
+// defers itself (the HTTP/1 head flush relies on running before a later deletion).
+TEST(EventLoop, DeferredRunInOrderWithinTheTurn) {
+  EventLoop loop;
+  std::vector<int> ran;
+  Timer t([&] {
+    loop.Defer([&] {
+      ran.push_back(1);
+      loop.Defer([&] { ran.push_back(3); });
+    });
+    loop.Defer([&] { ran.push_back(2); });
+    loop.Stop();
+  });
+  for (int round = 0; round < 3; ++round) {  // the vectors are reused turn after turn
+    ran.clear();
+    loop.Arm(&t, 1);
+    loop.Run();
+    EXPECT_EQ(ran, (std::vector<int>{1, 2, 3}));
+  }
+}
+
+TEST(EventLoop, DestructorRunsWhatIsStillDeferred) {
+  int ran = 0;
+  {
+    EventLoop loop;
+    loop.Defer([&] {
+      ++ran;
+      loop.Defer([&] { ++ran; });
+    });
+  }
+  EXPECT_EQ(ran, 2);
+}
+
 }  // namespace
 }  // namespace keel::event
