@@ -434,7 +434,8 @@ void Http1Connection::OnResponseHead(const http1::ResponseHead& head, bool upgra
   else if (minor_version_ == 0) scratch_.append("connection: keep-alive\r\n");
   scratch_.append("\r\n");
   out_.Append(scratch_);
-  Flush();
+  if (resp_mode_ == RespMode::kNone) Flush();
+  else FlushSoon();  // the body usually follows in this turn: one send for both
 }
 
 void Http1Connection::OnResponseBody(std::string_view data) {

@@ -56,6 +56,8 @@ class Http1Connection final : public DownstreamConnection, public ResponseSink {
                     std::string_view content_type = "text/plain; charset=utf-8");
   void FinishRequest();
   void Flush();
+  // Flush at the end of this event-loop turn (http1_flush.cc).
+  void FlushSoon();
   void Close();
   void UpdateInterest();
   void ArmTimer(uint32_t ms);
@@ -85,6 +87,7 @@ class Http1Connection final : public DownstreamConnection, public ResponseSink {
   bool close_after_response_ = false;
   bool paused_for_upstream_ = false;
   bool paused_for_client_ = false;
+  bool flush_scheduled_ = false;
   http1::BodyKind body_kind_ = http1::BodyKind::None;
   uint64_t body_remaining_ = 0;
   uint64_t body_received_ = 0;
