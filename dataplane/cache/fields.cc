@@ -74,8 +74,11 @@ int Month(std::string_view m) {
   return -1;
 }
 
+// 1*DIGIT only: from_chars alone would take a sign ("-2147483648" as a year overflowed
+// `tm_year - 1900`).
 bool Num(std::string_view s, int* out) {
-  if (s.empty()) return false;
+  if (s.empty() || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return false;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
   return ec == std::errc() && p == s.data() + s.size();
 }
@@ -243,6 +246,8 @@ std::optional<int64_t> ParseHttpDate(std::string_view s) {
     if (t.tm_year < 70) t.tm_year += 100;
   } else if (w.size() == 5) {
     // asctime: Sun Nov  6 08:49:37 1994
+    // date3 = month SP ( 2DIGIT / ( SP DIGIT ) ); year = 4DIGIT.
+    if (w[2].size() > 2 || w[4].size() != 4) return std::nullopt;
     if ((t.tm_mon = Month(w[1])) < 0 || !Num(w[2], &t.tm_mday) || !Clock(w[3], &t) || !Num(w[4], &t.tm_year))
       return std::nullopt;
     t.tm_year -= 1900;

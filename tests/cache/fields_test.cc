@@ -82,6 +82,21 @@ TEST(HttpDate, GarbageIsInvalid) {
   EXPECT_FALSE(ParseHttpDate("Sun, 06 Nov 1994 25:49:37 GMT"));
 }
 
+// Signs and wrong widths: found by review next to the fuzz target, confirmed with
+// fuzz_cache_fields under UBSan (signed overflow in `tm_year -= 1900`); the input is in
+// tests/fuzz/crashes/cache/ and replayed by CacheCorpusReplay.SavedCrashes.
+TEST(HttpDate, NumbersAreUnsignedDigitsOfTheRightWidth) {
+  EXPECT_FALSE(ParseHttpDate("Sun Nov  6 08:49:37 -2147483648"));
+  EXPECT_FALSE(ParseHttpDate("Sun Nov  6 08:49:37 99999999999"));
+  EXPECT_FALSE(ParseHttpDate("Sun Nov  6 08:49:37 19945"));
+  EXPECT_FALSE(ParseHttpDate("Sun, 06 Nov -994 08:49:37 GMT"));
+  EXPECT_FALSE(ParseHttpDate("Sun, 06 Nov 1994 08:-1:37 GMT"));
+  EXPECT_FALSE(ParseHttpDate("Sun, +6 Nov 1994 08:49:37 GMT"));
+  EXPECT_FALSE(ParseHttpDate("Sun Nov -6 08:49:37 1994"));
+  EXPECT_FALSE(ParseHttpDate("Sun Nov 006 08:49:37 1994"));
+  EXPECT_EQ(ParseHttpDate("Sun Nov 06 08:49:37 1994"), 784111777);  // date3's 2DIGIT form
+}
+
 TEST(HttpDate, FormatRoundTrips) {
   EXPECT_EQ(FormatHttpDate(784111777), "Sun, 06 Nov 1994 08:49:37 GMT");
   EXPECT_EQ(ParseHttpDate(FormatHttpDate(1700000000)), 1700000000);

@@ -1,0 +1,17 @@
+// libFuzzer target: the cache's rules over fuzzed response and request fields (Age, Date, Expires,
+// Last-Modified, Vary, Pragma, Range, conditionals), with the driver's invariants.
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "tests/fuzz/cache_driver.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string failure = keel::cache::fuzz::CheckPolicy({reinterpret_cast<const char*>(data), size});
+  if (!failure.empty()) {
+    std::fprintf(stderr, "invariant broken: %s\n", failure.c_str());
+    std::abort();
+  }
+  return 0;
+}
