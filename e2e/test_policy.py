@@ -1,8 +1,8 @@
 """Route policies end to end: the real controller (manifests mode) translates
 ingress-nginx annotations, the dataplane enforces them. CORS preflights answered at the
 proxy and CORS headers on responses (HTTP/1.1 and h2c), limit-rps (429 + Retry-After),
-limit-connections (in-flight requests per client), proxy-body-size on chunked bodies;
-and the plain 502 for clusters that want HTTP/2 upstream, which the dataplane lacks."""
+limit-connections (in-flight requests per client), proxy-body-size on chunked bodies.
+(HTTP/2 upstreams, backend-protocol GRPC/H2C/GRPCS: test_h2_upstream.py.)"""
 import os
 import socket
 import subprocess
@@ -44,7 +44,6 @@ WORLD = DEFAULT_CLASS + "---".join([
     ingress("rps", "rps.test", {"limit-rps": "2", "limit-burst-multiplier": "1"}),
     ingress("conns", "conns.test", {"limit-connections": "2"}),
     ingress("small", "small.test", {"proxy-body-size": "1k"}),
-    ingress("grpc", "grpc.test", {"backend-protocol": "GRPC"}),
 ])
 
 
@@ -153,16 +152,6 @@ class PolicyTest(KeelTestCase):
                               f"http://127.0.0.1:{dp.http_port}/"], input="z" * 5000, capture_output=True,
                              text=True, timeout=30)
         self.assertEqual(out.stdout, "413", out.stderr)
-
-    def test_http2_upstream_cluster_gets_a_clear_502(self):
-        env, dp = self.start_world()
-        # backend-protocol GRPC asks for h2c to the pods; without an upstream HTTP/2
-        # client the dataplane must refuse plainly, not send HTTP/1.1 to a gRPC server.
-        r = request(dp.http_port, "/pkg.Svc/Call", "grpc.test", method="POST", body=b"x")
-        self.assertEqual(r.status, 502)
-        self.assertNotIn("x-instance", r.headers)  # never reached the backend
-        self.assertIn("does not speak yet", env.log(dp.name))
-        self.assertEqual(request(dp.http_port, "/", "small.test").status, 200)
 
 
 if __name__ == "__main__":

@@ -365,6 +365,18 @@ void Filter::OnResponseBody(std::string_view data) {
   if (downstream_) downstream_->OnResponseBody(data);
 }
 
+void Filter::OnResponseTrailers(std::span<const http1::Header> trailers) {
+  if (swallow_) return;
+  if (storing_) {
+    // A stored copy would be replayed without them; trailers are rare (gRPC, which
+    // is POST and never stored anyway), so simply do not store such a response.
+    storing_ = false;
+    std::string().swap(body_);
+    ctx_.store->stats().not_stored.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (downstream_) downstream_->OnResponseTrailers(trailers);
+}
+
 void Filter::OnResponseEnd() {
   int64_t now = Now();
   if (not_modified_) {

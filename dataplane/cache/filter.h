@@ -62,6 +62,7 @@ class Filter final : public proxy::ResponseSink {
   // ResponseSink: what the exchange reports, filtered on to the downstream.
   void OnResponseHead(const http1::ResponseHead& head, bool upgraded) override;
   void OnResponseBody(std::string_view data) override;
+  void OnResponseTrailers(std::span<const http1::Header> trailers) override;
   void OnResponseEnd() override;
   void OnResponseError(int status, const char* why) override;
   void OnTunnelData(std::string_view data) override;

@@ -75,9 +75,16 @@ class Http2Connection::Stream final : public h2::Stream, public ResponseSink {
     conn_->ScheduleFlush();
   }
 
+  void OnResponseTrailers(std::span<const http1::Header> fields) override {
+    if (!live() || !has_body) return;
+    for (const auto& f : fields) {
+      if (TrailerAllowed(f.name)) trailers.Add(f.name, f.value);
+    }
+  }
+
   void OnResponseEnd() override {
     if (!live()) return;
-    if (has_body) conn_->session_->EndBody(this);
+    if (has_body) conn_->session_->EndBody(this, trailers.size() ? &trailers : nullptr);
     conn_->CountResponse(status);
     DropExchange();
     conn_->ScheduleFlush();
@@ -109,6 +116,7 @@ class Http2Connection::Stream final : public h2::Stream, public ResponseSink {
   policy::Verdict verdict;  // route policy outcome; holds the in-flight slot
   cache::Filter cache{this};  // between the stream and its exchange: cache and compression
   std::string request_id;
+  h2::FieldList trailers;  // from the upstream, sent after the body
   std::string body_pending;  // request DATA the exchange could not take yet (not consumed)
   uint64_t body_limit = 0, body_received = 0;
   size_t body_in_flight = 0;  // handed to the exchange since its upstream last drained

@@ -1,6 +1,6 @@
 // Http2Connection: one client connection speaking h2c (prior knowledge, or after an
 // HTTP/1.1 `Upgrade: h2c`). Owns the socket and an h2::ServerSession; each stream is
-// one request with its own Exchange to an HTTP/1.1 upstream and implements
+// one request with its own Exchange (to an HTTP/1.1 or HTTP/2 upstream) and implements
 // ResponseSink. Backpressure both ways: request DATA reopens the client's window only
 // once the Exchange took it; response bytes queue per stream and the upstream is
 // paused while the client's window (or socket) lags.

@@ -136,7 +136,7 @@ struct ServerSession::Callbacks {
     return 0;
   }
 
-  static ssize_t ReadBody(nghttp2_session*, int32_t, uint8_t* buf, size_t length, uint32_t* data_flags,
+  static ssize_t ReadBody(nghttp2_session* session, int32_t, uint8_t* buf, size_t length, uint32_t* data_flags,
                           nghttp2_data_source* source, void* user_data) {
     Stream* s = static_cast<Stream*>(source->ptr);
     size_t n = std::min(length, s->out_.size());
@@ -149,6 +149,19 @@ struct ServerSession::Callbacks {
       if (s->out_ended_) {
         *data_flags |= NGHTTP2_DATA_FLAG_EOF;
         s->out_.Shrink();
+        if (s->trailers_.size() > 0) {
+          // END_STREAM goes with the trailer HEADERS frame instead (RFC 9113 §8.1).
+          *data_flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+          std::vector<nghttp2_nv> nva;
+          nva.reserve(s->trailers_.size());
+          for (size_t i = 0; i < s->trailers_.size(); ++i) {
+            nva.push_back(Nv(s->trailers_.at(i).name, s->trailers_.at(i).value));
+          }
+          if (nghttp2_submit_trailer(session, s->id_, nva.data(), nva.size()) != 0) {
+            return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+          }
+          s->trailers_.Clear();
+        }
       } else if (n == 0) {
         s->deferred_ = true;
         return NGHTTP2_ERR_DEFERRED;
@@ -328,9 +341,10 @@ void ServerSession::QueueBody(Stream* s, std::string_view data) {
   Resume(s);
 }
 
-void ServerSession::EndBody(Stream* s) {
+void ServerSession::EndBody(Stream* s, const FieldList* trailers) {
   if (s->closed_ || s->out_ended_) return;
   s->out_ended_ = true;
+  if (trailers != nullptr) s->trailers_ = *trailers;
   Resume(s);
 }
 

@@ -55,6 +55,7 @@ class Stream {
   int32_t id_;
   RequestHeaders headers_;
   net::Buffer out_;
+  FieldList trailers_;
   size_t unconsumed_ = 0;
   bool out_ended_ = false;
   bool deferred_ = false;  // nghttp2 holds the data provider as deferred
@@ -122,7 +123,9 @@ class ServerSession {
   // 1xx (100 Continue) before the final head.
   void Inform(Stream* s, int status);
   void QueueBody(Stream* s, std::string_view data);
-  void EndBody(Stream* s);
+  // Ends the response body; non-empty `trailers` follow it as a trailer section
+  // (gRPC status). Only after Respond(has_body = true).
+  void EndBody(Stream* s, const FieldList* trailers = nullptr);
   void Reset(Stream* s, uint32_t error_code);
   // Request body bytes handed on: the window reopens by that much.
   void Consume(Stream* s, size_t n);

@@ -30,6 +30,7 @@ Exchange::~Exchange() {
     worker_->pool().Close(conn_);
     conn_ = nullptr;
   }
+  if (call_) worker_->h2().Release(call_);  // cancels the stream, keeps the connection
   ReportEndpoint(upstream::Outcome::kCancelled);
   if (sel_) {
     if (retrying_) sel_->retry_budget().OnRetryEnd();
@@ -48,30 +49,26 @@ void Exchange::Start(const RouteDecision& decision, ExchangeRequest request) {
   req_ = std::move(request);
   sel_ = worker_->selector(decision_.cluster);
   sel_->retry_budget().OnRequestStart();
-  body_done_ = req_.body == RequestBody::kNone;
+  body_done_ = req_.body == RequestBody::kNone ||
+               (req_.body == RequestBody::kContentLength && req_.content_length == 0);
+  const auto protocol = sel_->cluster().settings().protocol();
+  if (protocol == config::v1::H2C || protocol == config::v1::H2) {
+    h2_ = true;
+    // RFC 8441 extended CONNECT would carry a WebSocket over h2; gRPC backends never
+    // need it, so a switch request towards one is refused plainly.
+    if (req_.upgrade) return Fail(502, "protocol upgrade over an HTTP/2 upstream is not supported");
+    BuildH2Request();
+    Attempt();
+    return;
+  }
   switch (req_.body) {
     case RequestBody::kNone: req_.head += "\r\n"; break;
     case RequestBody::kContentLength:
       req_.head += "content-length: ";
       req_.head += std::to_string(req_.content_length);
       req_.head += "\r\n\r\n";
-      if (req_.content_length == 0) body_done_ = true;
       break;
     case RequestBody::kChunked: req_.head += "transfer-encoding: chunked\r\n\r\n"; break;
-  }
-  // There is no HTTP/2 client towards upstreams yet. Sending HTTP/1.1 to a cluster
-  // that asked for h2c (gRPC) would fail at the backend in ways the client cannot
-  // read, so answer a plain 502 and say why in the log (every 1000th, to bound it).
-  const auto protocol = sel_->cluster().settings().protocol();
-  if (protocol == config::v1::H2C || protocol == config::v1::H2) {
-    static std::atomic<uint64_t> refused{0};
-    if (refused.fetch_add(1, std::memory_order_relaxed) % 1000 == 0) {
-      KEEL_LOG(Warn, "proxy") << "cluster " << sel_->cluster().settings().name()
-                              << " wants HTTP/2 to its upstreams (backend-protocol GRPC/H2C or appProtocol h2c),"
-                                 " which this dataplane does not speak yet: answering 502";
-    }
-    Fail(502, "upstream HTTP/2 is not supported");
-    return;
   }
   Attempt();
 }
@@ -123,6 +120,7 @@ void Exchange::Attempt() {
   const auto& settings = sel_->cluster().settings();
   const tls::ClientContext* tls = settings.upstream_tls() ? worker_->options().upstream_tls.get() : nullptr;
   if (settings.upstream_tls() && !tls) return Fail(502, "upstream TLS is not available");
+  if (h2_) return AttemptH2(ep, connect_ms, tls);
   auto conn = worker_->pool().Acquire(ep.addr, ep.addr_len, tls ? ep.key + "#tls:" + settings.upstream_sni() : ep.key,
                                       connect_ms, this, tls, settings.upstream_sni());
   if (!conn.ok()) {
@@ -137,12 +135,14 @@ void Exchange::Attempt() {
   if (conn_->reused()) OnUpstreamConnected(conn_);
 }
 
+uint32_t Exchange::ReadTimeoutMs() const {
+  uint32_t read_ms = sel_->cluster().settings().timeouts().read_ms();
+  return decision_.timeout_ms ? decision_.timeout_ms : (read_ms ? read_ms : worker_->options().default_read_timeout_ms);
+}
+
 void Exchange::OnUpstreamConnected(UpstreamConn* c) {
   state_ = State::kAwaitingHead;
-  uint32_t read_ms = sel_->cluster().settings().timeouts().read_ms();
-  uint32_t timeout = decision_.timeout_ms ? decision_.timeout_ms
-                                          : (read_ms ? read_ms : worker_->options().default_read_timeout_ms);
-  c->SetReadTimeout(timeout);
+  c->SetReadTimeout(ReadTimeoutMs());
   WriteHeadAndPending(c);
 }
 
@@ -179,12 +179,17 @@ void Exchange::QueueBody(std::string_view data) {
 
 void Exchange::SendBody(std::string_view data) {
   if (data.empty() || state_ == State::kDone) return;
+  if (h2_) return SendBodyH2(data);
   QueueBody(data);
 }
 
 void Exchange::EndBody() {
   if (body_done_) return;
   body_done_ = true;
+  if (h2_) {
+    if (call_ && state_ != State::kConnecting) call_->EndBody();  // else OnH2Connected ends it
+    return;
+  }
   if (req_.body != RequestBody::kChunked || state_ == State::kDone) return;
   if (conn_ && state_ != State::kConnecting) {
     conn_->out().Append("0\r\n\r\n");
@@ -195,7 +200,8 @@ void Exchange::EndBody() {
 }
 
 bool Exchange::Backlogged() const {
-  if (state_ == State::kConnecting || !conn_) return pending_.size() >= kMaxPendingBody;
+  if (h2_ && call_ && state_ != State::kConnecting) return call_->queued_bytes() >= kBacklogBytes;
+  if (state_ == State::kConnecting || (!conn_ && !call_)) return pending_.size() >= kMaxPendingBody;
   return conn_->out().size() >= kBacklogBytes;
 }
 
@@ -204,6 +210,11 @@ void Exchange::OnUpstreamDrained(UpstreamConn*) { sink_->OnUpstreamWritable(); }
 void Exchange::PauseUpstream(bool paused) {
   upstream_paused_ = paused;
   if (conn_) conn_->PauseReading(paused);
+  // h2: the upstream stream's window stays shut until the client took the bytes.
+  if (call_ && !paused && h2_unconsumed_ > 0) {
+    call_->Consume(h2_unconsumed_);
+    h2_unconsumed_ = 0;
+  }
 }
 
 void Exchange::SendTunnel(std::string_view data) {
@@ -361,9 +372,7 @@ void Exchange::OnUpstreamClosed(UpstreamConn* c, bool eof, bool during_connect, 
     sink_->OnResponseEnd();
     return;
   }
-  static const metrics::Counter connect_failures = metrics::Registry::Default().AddCounter(
-      "keel_upstream_connect_failures_total", "Upstream connections that failed before being established");
-  if (during_connect) connect_failures.Inc();
+  if (during_connect) CountConnectFailure();
   bool nothing_received = state_ == State::kConnecting || state_ == State::kAwaitingHead;
   bool timeout = std::string_view(why).find("timeout") != std::string_view::npos;
   ReportEndpoint(upstream::Outcome::kConnectFailure);
@@ -380,6 +389,12 @@ void Exchange::OnUpstreamClosed(UpstreamConn* c, bool eof, bool during_connect, 
   Fail(timeout ? 504 : 502, why);
 }
 
+void Exchange::CountConnectFailure() {
+  static const metrics::Counter connect_failures = metrics::Registry::Default().AddCounter(
+      "keel_upstream_connect_failures_total", "Upstream connections that failed before being established");
+  connect_failures.Inc();
+}
+
 void Exchange::ReportEndpoint(upstream::Outcome outcome) {
   if (!ticket_live_) return;
   ticket_live_ = false;
@@ -393,6 +408,10 @@ void Exchange::Fail(int status, const char* why) {
   if (conn_) {
     worker_->pool().Close(conn_);
     conn_ = nullptr;
+  }
+  if (call_) {
+    worker_->h2().Release(call_);
+    call_ = nullptr;
   }
   ReportEndpoint(upstream::Outcome::kConnectFailure);
   sink_->OnResponseError(head_sent_ ? 0 : status, why);  // may destroy this exchange

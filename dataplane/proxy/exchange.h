@@ -5,12 +5,15 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "dataplane/http1/parser.h"
+#include "dataplane/http2/fields.h"
 #include "dataplane/proxy/decision.h"
+#include "dataplane/proxy/h2_upstream.h"
 #include "dataplane/proxy/upstream_pool.h"
 #include "dataplane/upstream/selector.h"
 
@@ -25,6 +28,9 @@ class ResponseSink {
   // Views in `head` are valid only during the call.
   virtual void OnResponseHead(const http1::ResponseHead& head, bool upgraded) = 0;
   virtual void OnResponseBody(std::string_view data) = 0;
+  // The response's trailer section (HTTP/2 upstreams: gRPC status), before
+  // OnResponseEnd. Views valid only during the call.
+  virtual void OnResponseTrailers(std::span<const http1::Header> trailers) = 0;
   virtual void OnResponseEnd() = 0;
   // The exchange failed. Before a head was delivered the sink answers `status`;
   // after, it must abort the response (close, or RST_STREAM in h2).
@@ -50,7 +56,7 @@ struct ExchangeRequest {
   std::string sticky_value;  // affinity cookie value from the client, if any
 };
 
-class Exchange final : public UpstreamListener {
+class Exchange final : public UpstreamListener, private H2CallListener {
  public:
   Exchange(Worker* worker, ResponseSink* sink);
   ~Exchange() override;
@@ -84,6 +90,21 @@ class Exchange final : public UpstreamListener {
   void OnUpstreamClosed(UpstreamConn* c, bool eof, bool during_connect, const char* why) override;
 
  private:
+  // exchange_h2.cc: the same trip over a multiplexed HTTP/2 upstream stream.
+  void BuildH2Request();
+  void AttemptH2(const upstream::Endpoint& ep, uint32_t connect_ms, const tls::ClientContext* tls);
+  void SendBodyH2(std::string_view data);
+  void FinishH2();
+  uint32_t ReadTimeoutMs() const;
+  // H2CallListener
+  void OnH2Connected() override;
+  void OnH2Head(int status, const h2::FieldList& fields, bool end_stream) override;
+  void OnH2Data(std::string_view data) override;
+  void OnH2Trailers(const h2::FieldList& fields) override;
+  void OnH2End() override;
+  void OnH2Failed(Failure failure, const char* why) override;
+  void OnH2Writable() override;
+
   enum class State { kIdle, kConnecting, kAwaitingHead, kBody, kTunnel, kDone };
   enum class BodyMode { kNone, kLength, kChunked, kUntilClose };
 
@@ -96,6 +117,7 @@ class Exchange final : public UpstreamListener {
   void Fail(int status, const char* why);
   bool RetryAllowed(bool connect_failure) const;
   void ReportEndpoint(upstream::Outcome outcome);
+  static void CountConnectFailure();
   uint64_t NowNs() const;
 
   Worker* worker_;
@@ -128,6 +150,11 @@ class Exchange final : public UpstreamListener {
   uint64_t attempt_started_ns_ = 0;
   std::string upstream_addr_;
   std::string affinity_header_;
+  // HTTP/2 upstream (cluster protocol H2C/H2): the request as h2 fields, the stream.
+  bool h2_ = false;
+  h2::FieldList h2_fields_;
+  H2Call* call_ = nullptr;
+  size_t h2_unconsumed_ = 0;  // response bytes held back while the client is slow
 };
 
 }  // namespace keel::proxy

@@ -104,4 +104,16 @@ void AppendResponseHeaders(const http1::ResponseHead& head, bool upgraded, std::
   }
 }
 
+bool TrailerAllowed(std::string_view name) {
+  return !(http1::IsHopByHop(name) || IEquals(name, "content-length") || IEquals(name, "host") ||
+           IEquals(name, "trailer") || IEquals(name, "content-encoding") || IEquals(name, "content-type") ||
+           IEquals(name, "set-cookie"));
+}
+
+void AppendTrailerFields(std::span<const http1::Header> trailers, std::string* out) {
+  for (const auto& t : trailers) {
+    if (TrailerAllowed(t.name)) AppendHeader(out, t.name, t.value);
+  }
+}
+
 }  // namespace keel::proxy

@@ -50,4 +50,10 @@ void AppendUpstreamHead(const http1::RequestHead& head, std::string_view upstrea
 // headers dropped; for a 101 the Upgrade/Connection pair is kept).
 void AppendResponseHeaders(const http1::ResponseHead& head, bool upgraded, std::string* out);
 
+// False for fields a trailer section must not carry on (RFC 9110 §6.5.1: framing,
+// routing, hop-by-hop, and fields the head alone decides).
+bool TrailerAllowed(std::string_view name);
+// Appends the allowed trailer fields as "name: value\r\n" lines (a chunked trailer section).
+void AppendTrailerFields(std::span<const http1::Header> trailers, std::string* out);
+
 }  // namespace keel::proxy

@@ -391,6 +391,7 @@ void Http1Connection::OnUpstreamWritable() {
 
 void Http1Connection::OnResponseHead(const http1::ResponseHead& head, bool upgraded) {
   response_started_ = true;
+  trailers_.clear();
   status_ = head.status;
   scratch_.clear();
   scratch_.append(minor_version_ == 0 ? "HTTP/1.0 " : "HTTP/1.1 ");
@@ -421,7 +422,17 @@ void Http1Connection::OnResponseHead(const http1::ResponseHead& head, bool upgra
     resp_mode_ = no_body ? RespMode::kNone : RespMode::kLength;
   } else if (no_body || head.body == http1::BodyKind::None) {
     resp_mode_ = RespMode::kNone;
-    if (!no_body) scratch_.append("content-length: 0\r\n");
+    if (!no_body) {
+      scratch_.append("content-length: 0\r\n");
+    } else if (head_request_ && head.status != 204 && head.status != 304) {
+      // RFC 9110 §8.6: a HEAD response may say how long the GET body would be.
+      auto length = FindHeader(head.fields(), "content-length");
+      if (length && !length->empty() && length->find_first_not_of("0123456789") == std::string_view::npos) {
+        scratch_.append("content-length: ");
+        scratch_.append(*length);
+        scratch_.append("\r\n");
+      }
+    }
   } else if (minor_version_ >= 1) {
     scratch_.append("transfer-encoding: chunked\r\n");
     resp_mode_ = RespMode::kChunked;
@@ -455,13 +466,24 @@ void Http1Connection::OnResponseBody(std::string_view data) {
   }
 }
 
+void Http1Connection::OnResponseTrailers(std::span<const http1::Header> trailers) {
+  // Only a chunked response has a trailer section (RFC 9112 §7.1.2); otherwise they
+  // are dropped, as a recipient may do.
+  if (state_ != State::kClosed && resp_mode_ == RespMode::kChunked) AppendTrailerFields(trailers, &trailers_);
+}
+
 void Http1Connection::OnResponseEnd() {
   if (state_ == State::kClosed) return;
   if (state_ == State::kTunnel) {
     Close();
     return;
   }
-  if (resp_mode_ == RespMode::kChunked) out_.Append("0\r\n\r\n");
+  if (resp_mode_ == RespMode::kChunked) {
+    out_.Append("0\r\n");
+    out_.Append(trailers_);
+    out_.Append("\r\n");
+    trailers_.clear();
+  }
   if (resp_mode_ == RespMode::kClose) close_after_response_ = true;
   if (state_ == State::kBody) close_after_response_ = true;  // request body not fully read
   response_done_ = true;

@@ -35,6 +35,7 @@ class Http1Connection final : public DownstreamConnection, public ResponseSink {
   // ResponseSink
   void OnResponseHead(const http1::ResponseHead& head, bool upgraded) override;
   void OnResponseBody(std::string_view data) override;
+  void OnResponseTrailers(std::span<const http1::Header> trailers) override;
   void OnResponseEnd() override;
   void OnResponseError(int status, const char* why) override;
   void OnTunnelData(std::string_view data) override;
@@ -105,6 +106,7 @@ class Http1Connection final : public DownstreamConnection, public ResponseSink {
   observe::RequestRecord record_;  // metrics and access log of the current request
   policy::Verdict verdict_;
   std::string scratch_;
+  std::string trailers_;  // trailer lines for the last chunk of the response
 };
 
 }  // namespace keel::proxy

@@ -163,7 +163,7 @@ UpstreamPool::~UpstreamPool() { CloseAllIdle(); }
 
 Result<UpstreamConn*> UpstreamPool::Acquire(const sockaddr_storage& sa, socklen_t sa_len, const std::string& key,
                                             uint32_t connect_timeout_ms, UpstreamListener* listener,
-                                            const tls::ClientContext* tls, std::string_view sni) {
+                                            const tls::ClientContext* tls, std::string_view sni, bool alpn_h2) {
   auto it = idle_.find(key);
   if (it != idle_.end() && it->second.head) {
     UpstreamConn* c = it->second.head;
@@ -185,7 +185,7 @@ Result<UpstreamConn*> UpstreamPool::Acquire(const sockaddr_storage& sa, socklen_
   stats_.connects++;
   auto* c = new UpstreamConn(this, *fd, key, true);
   if (tls) {
-    c->tls_ = tls->Start(*fd, sni);
+    c->tls_ = tls->Start(*fd, sni, alpn_h2);
     if (!c->tls_) {
       ::close(*fd);
       c->fd_ = -1;

@@ -103,9 +103,11 @@ class UpstreamPool {
   // only when a socket cannot even be created. With `tls`, the connection runs a TLS
   // handshake (SNI `sni`) before OnUpstreamConnected; its `key` must then differ from
   // the plaintext one ("<endpoint>#tls:<sni>": CloseIdleExcept sees "<endpoint>").
+  // `alpn_h2` offers ALPN "h2" in that handshake (HTTP/2 upstreams over TLS).
   Result<UpstreamConn*> Acquire(const sockaddr_storage& addr, socklen_t addr_len, const std::string& key,
                                 uint32_t connect_timeout_ms, UpstreamListener* listener,
-                                const tls::ClientContext* tls = nullptr, std::string_view sni = {});
+                                const tls::ClientContext* tls = nullptr, std::string_view sni = {},
+                                bool alpn_h2 = false);
   // Gives a healthy connection back for reuse (or closes it if the pool is full).
   void Release(UpstreamConn* c);
   // Closes and forgets a connection (its listener gets no more callbacks).

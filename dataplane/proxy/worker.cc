@@ -36,6 +36,7 @@ Worker::Worker(int index, const ProxyOptions& options)
       rng_(std::random_device{}() ^ (static_cast<uint64_t>(index) << 32)),
       policy_(options.workers) {
   pool_ = std::make_unique<UpstreamPool>(&loop_, options_.upstream_max_idle, options_.upstream_idle_timeout_ms);
+  h2_ = std::make_unique<H2Upstreams>(pool_.get(), h2::ClientOptions{}, options_.upstream_idle_timeout_ms);
 }
 
 Worker::~Worker() {
@@ -128,7 +129,9 @@ void Worker::ApplyRuntime(std::shared_ptr<const Runtime> runtime) {
     clusters_.UpdateChanged(runtime->clusters, d->changed_clusters);
     runtime_ = std::move(runtime);
     if (!d->removed_endpoints.empty()) {
-      pool_->CloseIdleExcept([&](const std::string& key) { return d->removed_endpoints.count(key) == 0; });
+      auto keep = [&](const std::string& key) { return d->removed_endpoints.count(key) == 0; };
+      pool_->CloseIdleExcept(keep);
+      h2_->RetireExcept(keep);
     }
     return;
   }
@@ -140,7 +143,9 @@ void Worker::ApplyRuntime(std::shared_ptr<const Runtime> runtime) {
   for (size_t i = 0; i < runtime_->clusters->size(); ++i) {
     for (const auto& ep : runtime_->clusters->at(i)->endpoints().endpoints()) live.insert(ep.key);
   }
-  pool_->CloseIdleExcept([&](const std::string& key) { return live.count(key) > 0; });
+  auto keep = [&](const std::string& key) { return live.count(key) > 0; };
+  pool_->CloseIdleExcept(keep);
+  h2_->RetireExcept(keep);  // multiplexed: they finish their streams, then close
 }
 
 void Worker::Drain(uint32_t deadline_ms) {
@@ -150,6 +155,7 @@ void Worker::Drain(uint32_t deadline_ms) {
     listeners_.clear();
     for (auto* c : std::vector<DownstreamConnection*>(connections_.begin(), connections_.end())) c->CloseWhenIdle();
     pool_->CloseAllIdle();
+    h2_->RetireAll();
     if (connections_.empty()) {
       loop_.Stop();
       return;

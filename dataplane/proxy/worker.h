@@ -18,6 +18,7 @@
 #include "dataplane/http2/options.h"
 #include "dataplane/policy/policy.h"
 #include "dataplane/proxy/decision.h"
+#include "dataplane/proxy/h2_upstream.h"
 #include "dataplane/proxy/runtime.h"
 #include "dataplane/proxy/upstream_pool.h"
 #include "dataplane/upstream/selector.h"
@@ -94,6 +95,7 @@ class Worker {
   // ───── used by connections and exchanges (worker thread only) ─────
   event::EventLoop& loop() { return loop_; }
   UpstreamPool& pool() { return *pool_; }
+  H2Upstreams& h2() { return *h2_; }
   const ProxyOptions& options() const { return options_; }
   const http1::Limits& upstream_limits() const { return options_.upstream_limits; }
   const Runtime* runtime() const { return runtime_.get(); }
@@ -125,6 +127,7 @@ class Worker {
   ProxyOptions options_;
   event::EventLoop loop_;
   std::unique_ptr<UpstreamPool> pool_;
+  std::unique_ptr<H2Upstreams> h2_;  // after pool_: its connections borrow pool sockets
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::shared_ptr<const Runtime> runtime_;
   upstream::WorkerClusters clusters_;

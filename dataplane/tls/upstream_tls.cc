@@ -43,11 +43,14 @@ ClientContext::~ClientContext() {
   if (ctx_) SSL_CTX_free(ctx_);
 }
 
-std::unique_ptr<ClientHandshake> ClientContext::Start(int fd, std::string_view sni) const {
+std::unique_ptr<ClientHandshake> ClientContext::Start(int fd, std::string_view sni, bool alpn_h2) const {
   bssl::UniquePtr<SSL> ssl(SSL_new(ctx_));
   if (!ssl || !SSL_set_fd(ssl.get(), fd)) return nullptr;
   SSL_set_connect_state(ssl.get());
   if (!sni.empty() && !SSL_set_tlsext_host_name(ssl.get(), std::string(sni).c_str())) return nullptr;
+  // gRPC servers refuse TLS connections that did not negotiate h2 (RFC 9113 §3.2).
+  static constexpr uint8_t kH2[] = {2, 'h', '2'};
+  if (alpn_h2 && SSL_set_alpn_protos(ssl.get(), kH2, sizeof kH2) != 0) return nullptr;
   return std::make_unique<ClientHandshake>(std::move(ssl));
 }
 

@@ -35,8 +35,9 @@ class ClientContext {
  public:
   static Result<std::shared_ptr<ClientContext>> Create();
   ~ClientContext();
-  // A handshake on a connected socket; `sni` empty sends none. Null on setup failure.
-  std::unique_ptr<ClientHandshake> Start(int fd, std::string_view sni) const;
+  // A handshake on a connected socket; `sni` empty sends none; `alpn_h2` offers ALPN
+  // "h2" only (HTTP/2 upstreams). Null on setup failure.
+  std::unique_ptr<ClientHandshake> Start(int fd, std::string_view sni, bool alpn_h2 = false) const;
 
  private:
   ClientContext() = default;
