@@ -23,10 +23,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 import certs  # noqa: E402
-from harness import BUILD, DEFAULT_CLASS, KeelTestCase, free_port, request, wait_until  # noqa: E402
+from grpc_tool import grpc_call, start_grpc  # noqa: E402
+from harness import DEFAULT_CLASS, KeelTestCase, free_port, request, wait_until  # noqa: E402
 
 A = "nginx.ingress.kubernetes.io"
-GRPC_TOOL = os.path.join(BUILD, "e2e", "grpc", "keel-e2e-grpc")
 
 
 def ingress(name, host, service, annotations):
@@ -56,16 +56,6 @@ INGRESSES = DEFAULT_CLASS + "---".join([
     ingress("front", "front.test", "hop", {"backend-protocol": "H2C", "upstream-vhost": "back.test"}),
     ingress("back", "back.test", "web", {}),
 ])
-
-
-def grpc_call(port, host, method="unary", **kw):
-    argv = [GRPC_TOOL, "call", "--target", f"127.0.0.1:{port}", "--authority", host, "--method", method]
-    for k, v in kw.items():
-        argv += ["--" + k.replace("_", "-"), str(v)]
-    out = subprocess.run(argv, capture_output=True, text=True, timeout=60)
-    if out.returncode != 0 or not out.stdout.strip():
-        raise AssertionError(f"grpc call failed: {out.stderr}")
-    return json.loads(out.stdout)
 
 
 def grpc_frame(message):
@@ -122,11 +112,9 @@ class H2UpstreamTest(KeelTestCase):
         env = Env("h2-upstream")
         grpc_ports = [free_port(), free_port()]
         for i, port in enumerate(grpc_ports):
-            env._spawn(f"grpc-{i}", [GRPC_TOOL, "serve", "--listen", f"127.0.0.1:{port}", "--name", f"g{i}"])
-        crt, key = certs.mint(env.dir, "grpcs", "grpcs.backend", "DNS:grpcs.backend")
+            start_grpc(env, f"g{i}", port)
         tls_port = free_port()
-        env._spawn("grpcs", [GRPC_TOOL, "serve", "--listen", f"127.0.0.1:{tls_port}", "--name", "gs",
-                             "--tls-cert", crt, "--tls-key", key])
+        start_grpc(env, "gs", tls_port, tls=certs.mint(env.dir, "grpcs", "grpcs.backend", "DNS:grpcs.backend"))
         web = env.start_echo("echo-web")
         env.write("services.yaml", "---".join([env.service("web", [web]), env.service("grpc", grpc_ports),
                                                env.service("grpcs", [tls_port])]))
@@ -138,9 +126,6 @@ class H2UpstreamTest(KeelTestCase):
         env.write("hop.yaml", env.service("hop", [back.http_port]))
         env.wait_ready(front)
         env.wait_ready(back)
-        for port in grpc_ports + [tls_port]:
-            wait_until(lambda p=port: socket.create_connection(("127.0.0.1", p), timeout=1).close() is None,
-                       what=f"gRPC server on {port}")
         wait_until(lambda: request(front.http_port, "/", "front.test").status == 200, what="hop routable")
         return {"env": env, "front": front, "back": back, "grpc": grpc_ports}
 
@@ -260,7 +245,7 @@ class H2UpstreamTest(KeelTestCase):
     def test_dead_grpc_backend_is_retried_elsewhere(self):
         env, front = self.world["env"], self.world["front"]
         # Last: it kills a backend of the shared world.
-        grpc0 = next(p for p in env.procs if p.name == "grpc-0")
+        grpc0 = next(p for p in env.procs if p.name == "grpc-g0")
         env.stop(grpc0)
         r = grpc_call(front.http_port, "grpc.test", repeat=50, parallel=4)
         self.assertEqual(r["codes"], {"0": 50}, r)  # connect failures go to g1

@@ -1,15 +1,19 @@
-"""Issue 9 scenarios 7 and 15 in Kubernetes mode: TLS with a Secret created by
-`kubectl create secret tls` (SNI, then rotation), and a WebSocket through the proxy, on
-both dataplanes."""
+"""Issue 9 scenarios 7, 14 and 15 in Kubernetes mode: TLS with a Secret created by
+`kubectl create secret tls` (SNI, then rotation); an HTTP/2 client, and gRPC backends
+behind a Service whose port says `appProtocol: kubernetes.io/h2c`; and a WebSocket
+through the proxy; each on both dataplanes."""
 import json
 import os
 import socket
 import ssl
+import subprocess
 import sys
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 from certs import mint, read  # noqa: E402
+from grpc_tool import grpc_call, start_grpc  # noqa: E402
+from harness import free_port  # noqa: E402
 from k8s import K8sTestCase, ingress, instance, wait_until  # noqa: E402
 
 
@@ -108,6 +112,38 @@ class K8sProxyTest(K8sTestCase):
                        what=f"the renewed certificate on {dp.name}")
             self.assertEqual(served_certificate(dp.https_port, "b.test"), der(other[0]))
             self.assertEqual(https_get(dp.https_port, "a.test")[0], 200)
+
+    def test_14_http2_client_and_grpc_backend(self):
+        env = self.world()
+        env.backend_service("web", 1)
+        ports = [free_port(), free_port()]
+        for i, port in enumerate(ports):
+            start_grpc(env, f"grpc-{i}", port)
+        # The Kubernetes way to say "speak h2c to these pods": the Service port's
+        # appProtocol (no ingress-nginx annotation involved).
+        svc = env.service("grpc", ports).replace("targetPort: http, protocol: TCP}",
+                                                 "targetPort: http, protocol: TCP, appProtocol: kubernetes.io/h2c}")
+        self.assertIn("appProtocol", svc)
+        env.apply(svc)
+        env.apply(ingress("grpc", rules=[("grpc.test", [("/", "Prefix", "grpc")])]))
+        env.apply(ingress("web", rules=[("web.test", [("/", "Prefix", "web")])]))
+        env.wait_served("/", "web.test", "web")
+        for dp in env.dataplanes:
+            wait_until(lambda: grpc_call(dp.http_port, "grpc.test")["code"] == 0, 15, what=f"gRPC via {dp.name}")
+            r = grpc_call(dp.http_port, "grpc.test", repeat=40, parallel=4)
+            self.assertEqual(r["codes"], {"0": 40}, r)
+            self.assertEqual(set(r["instances"]), {"grpc-0", "grpc-1"}, r)
+            # Status, message and trailing metadata travel in HTTP/2 trailers.
+            r = grpc_call(dp.http_port, "grpc.test", method="server-stream", count=5, fail_code=7)
+            self.assertEqual((r["code"], r["message"], len(r["replies"])), (7, "failing on purpose", 5), r)
+            self.assertEqual(r["trailing"]["x-detail"], "failing-on-purpose")
+            # An HTTP/2 client (h2c prior knowledge) to a plain HTTP/1 backend.
+            out = subprocess.run(["curl", "-sS", "--http2-prior-knowledge", "-w", "\n%{http_version}",
+                                  "-H", "Host: web.test", f"http://127.0.0.1:{dp.http_port}/h2"],
+                                 capture_output=True, text=True, timeout=30)
+            body, _, version = out.stdout.rpartition("\n")
+            self.assertEqual(version, "2", out.stderr)
+            self.assertEqual(json.loads(body)["instance"], "web-0")
 
     def test_15_websocket(self):
         env = self.world()
