@@ -4,6 +4,7 @@
 #include <prometheus/metric_family.h>
 
 #include "common/metrics/family.h"
+#include "dataplane/proxy/h2_upstream.h"
 #include "dataplane/observe/route_series.h"
 
 namespace keel::observe {
@@ -25,6 +26,7 @@ void RegisterDataplaneCollector(metrics::Registry* registry, DataplaneSources sr
                  "Upstream connections that failed before being established");
   reg.AddCounter("keel_upstream_ejections_total",
                  "Endpoints ejected by passive health checking (outlier detection)");
+  proxy::RegisterH2UpstreamMetrics();
   registry->AddCollector([src](std::vector<MetricFamily>* out) {
     uint64_t open = 0, total = 0, rejected = 0, in = 0, sent = 0, retries = 0, errors = 0;
     for (proxy::Worker* w : src.workers) {

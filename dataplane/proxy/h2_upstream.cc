@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "common/log.h"
+#include "common/metrics/metrics.h"
 #include "dataplane/http2/session.h"
 
 namespace keel::proxy {
@@ -13,7 +14,56 @@ namespace {
 // Framed bytes handed to the socket per turn; more are pulled as it drains, so a
 // large upload does not sit framed in our memory.
 constexpr size_t kOutLimit = 64 * 1024;
+
+// How multiplexing behaves in production: connections per endpoint stay few, and
+// refused/lost streams tell an overloaded or restarting backend apart from a slow one.
+struct H2Metrics {
+  metrics::Gauge connections;
+  metrics::Counter streams, refused, reset, lost, timeout, connect;
+};
+
+const H2Metrics& Metrics() {
+  static const H2Metrics m = [] {
+    auto& reg = metrics::Registry::Default();
+    const char* fail_help = "HTTP/2 upstream streams that ended without a complete response, by reason";
+    auto failures = [&](const char* reason) {
+      return reg.AddCounter("keel_upstream_h2_stream_failures_total", fail_help, {{"reason", reason}});
+    };
+    return H2Metrics{
+        reg.AddGauge("keel_upstream_h2_connections", "Open HTTP/2 connections to upstream endpoints"),
+        reg.AddCounter("keel_upstream_h2_streams_total", "Streams opened on HTTP/2 upstream connections"),
+        failures("refused"),
+        failures("reset"),
+        failures("lost"),
+        failures("timeout"),
+        failures("connect")};
+  }();
+  return m;
+}
+
+void CountFailure(H2CallListener::Failure f) {
+  const H2Metrics& m = Metrics();
+  switch (f) {
+    case H2CallListener::Failure::kRefused:
+      m.refused.Inc();
+      break;
+    case H2CallListener::Failure::kReset:
+      m.reset.Inc();
+      break;
+    case H2CallListener::Failure::kLost:
+      m.lost.Inc();
+      break;
+    case H2CallListener::Failure::kTimeout:
+      m.timeout.Inc();
+      break;
+    case H2CallListener::Failure::kConnect:
+      m.connect.Inc();
+      break;
+  }
+}
 }  // namespace
+
+void RegisterH2UpstreamMetrics() { Metrics(); }
 
 class H2Connection final : public UpstreamListener, private h2::ClientHandler {
  public:
@@ -22,6 +72,7 @@ class H2Connection final : public UpstreamListener, private h2::ClientHandler {
           if (calls_.empty()) CloseNow("idle timeout");
         }) {
     session_.Start();
+    Metrics().connections.Add(1);
   }
   ~H2Connection() override {
     for (H2Call* c : calls_) delete c;
@@ -49,6 +100,7 @@ class H2Connection final : public UpstreamListener, private h2::ClientHandler {
       return nullptr;
     }
     calls_.insert(call);
+    Metrics().streams.Inc();
     loop()->Disarm(&idle_timer_);
     ScheduleFlush();
     return call;
@@ -73,6 +125,7 @@ class H2Connection final : public UpstreamListener, private h2::ClientHandler {
     call->listener_ = nullptr;
     session_.Reset(call, h2::kCancel);
     ScheduleFlush();
+    CountFailure(H2CallListener::Failure::kTimeout);
     if (l) l->OnH2Failed(H2CallListener::Failure::kTimeout, "upstream read timeout");
   }
 
@@ -99,6 +152,7 @@ class H2Connection final : public UpstreamListener, private h2::ClientHandler {
   void CloseNow(const char* why, bool notify = true) {
     if (closed_) return;
     closed_ = true;
+    Metrics().connections.Sub(1);
     owner_->Forget(this);
     loop()->Disarm(&idle_timer_);
     if (raw_) {
@@ -114,6 +168,7 @@ class H2Connection final : public UpstreamListener, private h2::ClientHandler {
       auto failure = !connected_        ? H2CallListener::Failure::kConnect
                      : c->got_response_ ? H2CallListener::Failure::kReset
                                         : H2CallListener::Failure::kLost;
+      CountFailure(failure);
       l->OnH2Failed(failure, why);
     }
     // The session may still be inside a callback up the stack: delete later.
@@ -221,12 +276,12 @@ class H2Connection final : public UpstreamListener, private h2::ClientHandler {
     c->listener_ = nullptr;
     loop()->Disarm(&c->timer_);
     if (l && !(c->response_ended() && error_code == h2::kNoError)) {
-      if (error_code == h2::kRefusedStream) {
-        l->OnH2Failed(H2CallListener::Failure::kRefused, "upstream refused the stream");
-      } else {
-        l->OnH2Failed(c->got_response_ ? H2CallListener::Failure::kReset : H2CallListener::Failure::kLost,
-                      "upstream reset the stream");
-      }
+      auto failure = error_code == h2::kRefusedStream ? H2CallListener::Failure::kRefused
+                     : c->got_response_               ? H2CallListener::Failure::kReset
+                                                      : H2CallListener::Failure::kLost;
+      CountFailure(failure);
+      l->OnH2Failed(failure, failure == H2CallListener::Failure::kRefused ? "upstream refused the stream"
+                                                                          : "upstream reset the stream");
     }
     delete c;
   }

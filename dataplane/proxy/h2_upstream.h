@@ -51,6 +51,9 @@ class H2CallListener {
 
 class H2Connection;
 
+// Exports the keel_upstream_h2_* series at 0 before the first HTTP/2 upstream.
+void RegisterH2UpstreamMetrics();
+
 class H2Call final : public h2::ClientStream {
  public:
   H2Call(H2Connection* conn, H2CallListener* listener, event::EventLoop* loop);
