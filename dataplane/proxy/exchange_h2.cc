@@ -174,7 +174,11 @@ void Exchange::OnH2Trailers(const h2::FieldList& fields) {
 }
 
 void Exchange::OnH2End() {
-  if (state_ == State::kBody) FinishH2();
+  if (state_ == State::kBody) return FinishH2();
+  // The stream ended with no response head taken (the upstream ended it while we
+  // were retrying or failing): the call is gone either way.
+  call_ = nullptr;
+  Fail(502, "upstream ended the stream without a usable response");
 }
 
 void Exchange::FinishH2() {

@@ -275,7 +275,9 @@ class H2Connection final : public UpstreamListener, private h2::ClientHandler {
     H2CallListener* l = c->listener_;
     c->listener_ = nullptr;
     loop()->Disarm(&c->timer_);
-    if (l && !(c->response_ended() && error_code == h2::kNoError)) {
+    if (l && c->response_ended() && error_code == h2::kNoError) {
+      l->OnH2End();  // normally delivered (and the call released) already; never leave a listener holding `c`
+    } else if (l) {
       auto failure = error_code == h2::kRefusedStream ? H2CallListener::Failure::kRefused
                      : c->got_response_               ? H2CallListener::Failure::kReset
                                                       : H2CallListener::Failure::kLost;
