@@ -79,7 +79,12 @@ bool Exchange::RetryAllowed(bool connect_failure) const {
   // endpoint, and a pod that just went away is the common cause.
   uint32_t max_retries = std::max<uint32_t>(retry.num_retries(), connect_failure ? 1 : 0);
   if (attempts_ > max_retries) return false;
-  if (!connect_failure && (!req_.idempotent || body_bytes_sent_ || req_.body != RequestBody::kNone)) return false;
+  // The budget bounds the load retries add to upstreams. A refused connection added
+  // none, and when a pod dies every request in flight to it fails at once: under the
+  // budget's floor of 3 the fourth would get a 502 while other endpoints are fine.
+  // Attempts stay bounded by max_retries, and `tried` keeps them off the dead one.
+  if (connect_failure) return true;
+  if (!req_.idempotent || body_bytes_sent_ || req_.body != RequestBody::kNone) return false;
   return sel_->retry_budget().AllowRetry(retry.budget_percent() ? retry.budget_percent() : 20);
 }
 
