@@ -26,8 +26,12 @@ struct ClientOptions {
   // SETTINGS_INITIAL_WINDOW_SIZE we advertise: response bytes per stream in flight
   // before the client consumed them.
   uint32_t initial_window_bytes = 256 * 1024;
-  // Connection receive window, shared by all streams of the connection.
-  uint32_t connection_window_bytes = 4 * 1024 * 1024;
+  // Connection receive window, shared by all streams of the connection. A stream
+  // whose client is slow keeps up to its stream window of it unconsumed, so a small
+  // connection window would let 16 slow clients stall every other stream to that
+  // endpoint (head-of-line blocking). Memory stays bounded by streams × stream
+  // window whatever this is; 32 MiB is 128 such streams.
+  uint32_t connection_window_bytes = 32 * 1024 * 1024;
   // SETTINGS_MAX_HEADER_LIST_SIZE for responses and trailers.
   uint32_t max_header_list_bytes = 64 * 1024;
 };

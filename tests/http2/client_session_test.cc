@@ -222,6 +222,30 @@ TEST_F(ClientSessionTest, ResponseWindowOpensOnlyForConsumedBytes) {
   EXPECT_TRUE(g.closed);
 }
 
+TEST_F(ClientSessionTest, SlowStreamsDoNotStallTheOthers) {
+  // 20 large responses whose clients take nothing: each holds its stream window of
+  // the connection window. A 21st stream on the same connection must still complete.
+  const std::string big(1024 * 1024, 'z');
+  up.on_request = [&](Stream* s) {
+    server->Respond(s, 200, FieldList{}, true);
+    server->QueueBody(s, s->id() == 41 ? std::string_view("small") : std::string_view(big));
+    server->EndBody(s);
+  };
+  calls.consume = false;
+  std::vector<std::unique_ptr<ClientStream>> slow;
+  for (int i = 0; i < 20; ++i) {
+    slow.push_back(std::make_unique<ClientStream>());
+    ASSERT_TRUE(client->Submit(slow.back().get(), Request("GET", "/big"), false));
+  }
+  ClientStream fast;
+  ASSERT_TRUE(client->Submit(&fast, Request("GET", "/small"), false));
+  ASSERT_EQ(fast.id(), 41);
+  Converse();
+  EXPECT_EQ(calls.got[fast.id()].body, "small");
+  EXPECT_TRUE(calls.got[fast.id()].closed);
+  for (const auto& s : slow) EXPECT_EQ(s->unconsumed_bytes(), ClientOptions{}.initial_window_bytes);
+}
+
 TEST_F(ClientSessionTest, RefusedStreamIsReportedAsSuch) {
   up.on_request = [&](Stream* s) { server->Reset(s, kRefusedStream); };
   ClientStream st;
