@@ -135,8 +135,10 @@ Status ManifestsSource::LoadOnce() {
   closedir(d);
 
   bool changed = !fed_once_;
+  std::set<Key> touched;
   for (auto it = files_.begin(); it != files_.end();) {
     if (names.count(it->first) == 0) {
+      SetObjects(it->first, &it->second, {}, &touched);
       it = files_.erase(it);
       changed = true;
     } else {
@@ -167,30 +169,91 @@ Status ManifestsSource::LoadOnce() {
     for (const std::string& w : parsed->warnings) {
       KEEL_LOG(Warn, "manifests") << path << ": " << w;
     }
-    f.objects = std::move(parsed->objects);
+    Objects objects;
+    for (ManifestObject& o : parsed->objects) {
+      Key key{o.kind, "", ""};
+      if (auto m = o.object.find("metadata"); m != o.object.end() && m->is_object()) {
+        key = {o.kind, StringField(*m, "namespace"), StringField(*m, "name")};
+      }
+      auto [it, inserted] = objects.try_emplace(key);
+      if (!inserted) {
+        KEEL_LOG(Warn, "manifests") << name << ": duplicate " << KindName(o.kind) << " " << std::get<1>(key)
+                                    << "/" << std::get<2>(key) << " ignored (an earlier document defines it)";
+        continue;
+      }
+      it->second = std::make_shared<const json>(std::move(o.object));
+    }
+    SetObjects(name, &f, std::move(objects), &touched);
   }
   if (!changed) return Status::Ok();
 
-  std::map<Kind, std::vector<json>> by_kind;
-  std::set<std::pair<Kind, std::string>> seen;
-  for (const auto& [name, f] : files_) {
-    for (const ManifestObject& o : f.objects) {
-      std::string key;
-      if (auto m = o.object.find("metadata"); m != o.object.end() && m->is_object()) {
-        key = StringField(*m, "namespace") + "/" + StringField(*m, "name");
-      }
-      if (!seen.insert({o.kind, key}).second) {
-        KEEL_LOG(Warn, "manifests") << name << ": duplicate " << KindName(o.kind) << " " << key
-                                    << " ignored (an earlier file defines it)";
-        continue;
-      }
-      by_kind[o.kind].push_back(o.object);
+  uint64_t fed = 0;
+  if (!fed_once_) {
+    std::map<Kind, std::vector<json>> by_kind;
+    for (const auto& [key, owners] : owners_) {
+      std::shared_ptr<const json> w = Winner(key);
+      by_kind[std::get<0>(key)].push_back(*w);
+      fed_[key] = std::move(w);
+      ++fed;
     }
+    for (Kind k : kAllKinds) sink_->Replace(k, by_kind[k]);
+    fed_once_ = true;
+  } else {
+    std::vector<SinkChange> batch;
+    for (const Key& key : touched) {
+      std::shared_ptr<const json> w = Winner(key);
+      auto it = fed_.find(key);
+      if (it == fed_.end() ? w == nullptr : (w && (w == it->second || *w == *it->second))) continue;
+      batch.push_back({std::get<0>(key), w, std::get<1>(key), std::get<2>(key)});
+      if (w) {
+        fed_[key] = std::move(w);
+      } else {
+        fed_.erase(it);
+      }
+    }
+    fed = batch.size();
+    if (!batch.empty()) sink_->Apply(batch);
   }
-  for (Kind k : kAllKinds) sink_->Replace(k, by_kind[k]);
-  fed_once_ = true;
+  last_fed_.store(fed);
   reloads_.fetch_add(1);
   return Status::Ok();
+}
+
+void ManifestsSource::SetObjects(const std::string& name, FileState* f, Objects objects,
+                                 std::set<Key>* touched) {
+  for (const auto& [key, _] : f->objects) {
+    touched->insert(key);
+    auto it = owners_.find(key);
+    if (it == owners_.end()) continue;
+    it->second.erase(name);
+    if (it->second.empty()) owners_.erase(it);
+  }
+  for (const auto& [key, _] : objects) {
+    touched->insert(key);
+    std::set<std::string>& owners = owners_[key];
+    owners.insert(name);
+    if (owners.size() > 1) {
+      std::string files;
+      for (const std::string& o : owners) files += (files.empty() ? "" : ", ") + o;
+      KEEL_LOG(Warn, "manifests") << "duplicate " << KindName(std::get<0>(key)) << " " << std::get<1>(key)
+                                  << "/" << std::get<2>(key) << " in " << files << ": only "
+                                  << *owners.begin() << "'s is used (first in name order)";
+    }
+  }
+  f->objects = std::move(objects);
+}
+
+std::shared_ptr<const json> ManifestsSource::Winner(const Key& key) const {
+  auto it = owners_.find(key);
+  if (it == owners_.end()) return nullptr;
+  // Owners are in name order: the first file that still defines the key wins.
+  for (const std::string& name : it->second) {
+    auto f = files_.find(name);
+    if (f == files_.end()) continue;
+    auto o = f->second.objects.find(key);
+    if (o != f->second.objects.end()) return o->second;
+  }
+  return nullptr;
 }
 
 Status ManifestsSource::Start() {

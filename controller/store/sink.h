@@ -3,21 +3,29 @@
 // decides what to keep (typed stores keep only what translation reads).
 #pragma once
 
+#include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 namespace keel::store {
 
 enum class Kind { Ingress, IngressClass, Service, EndpointSlice, Secret };
 
-inline constexpr Kind kAllKinds[] = {Kind::Ingress, Kind::IngressClass, Kind::Service,
-                                     Kind::EndpointSlice, Kind::Secret};
+inline constexpr Kind kAllKinds[] = {Kind::Ingress, Kind::IngressClass, Kind::Service, Kind::EndpointSlice,
+                                     Kind::Secret};
 
 // "Ingress", "IngressClass", ... as in an object's "kind" field.
 std::string_view KindName(Kind kind);
+
+// One change of a batch: `object` set → add or modify it; null → delete ns/name.
+struct SinkChange {
+  Kind kind;
+  std::shared_ptr<const nlohmann::json> object;
+  std::string ns;
+  std::string name;
+};
 
 class ObjectSink {
  public:
@@ -29,6 +37,10 @@ class ObjectSink {
   virtual void Upsert(Kind kind, const nlohmann::json& object) = 0;
   // An object was deleted (watch DELETED). `ns` is empty for cluster-scoped kinds.
   virtual void Remove(Kind kind, const std::string& ns, const std::string& name) = 0;
+  // Changes that belong together (one scan of a manifests folder), in order. The
+  // default applies them one by one; the Store applies them as one step, so that no
+  // view sees half (a renamed file's objects are never briefly missing).
+  virtual void Apply(const std::vector<SinkChange>& changes);
 };
 
 }  // namespace keel::store

@@ -28,6 +28,16 @@ std::string_view KindName(Kind kind) {
   return "Unknown";
 }
 
+void ObjectSink::Apply(const std::vector<SinkChange>& changes) {
+  for (const SinkChange& c : changes) {
+    if (c.object) {
+      Upsert(c.kind, *c.object);
+    } else {
+      Remove(c.kind, c.ns, c.name);
+    }
+  }
+}
+
 namespace {
 
 // A map shared with views until the next write clones it.
@@ -414,6 +424,35 @@ void Store::Remove(Kind kind, const std::string& ns, const std::string& name) {
     cb = callback_;
   }
   if (changed && cb) cb(kind);
+}
+
+void Store::Apply(const std::vector<SinkChange>& changes) {
+  std::array<bool, std::size(kAllKinds)> changed{};
+  ChangeCallback cb;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    State& s = *state_;
+    for (const SinkChange& c : changes) {
+      bool ch = false;
+      if (c.object) {
+        ch = s.Apply(c.kind, *c.object);
+      } else {
+        ObjectRef ref{c.ns, c.name};
+        NormalizeRef(c.kind, &ref);
+        ch = s.EraseAny(c.kind, ref);
+        ch |= s.ClearRejection(c.kind, ref);
+      }
+      if (ch) {
+        s.MarkChanged(c.kind);
+        changed[static_cast<size_t>(c.kind)] = true;
+      }
+    }
+    cb = callback_;
+  }
+  if (!cb) return;
+  for (Kind k : kAllKinds) {
+    if (changed[static_cast<size_t>(k)]) cb(k);
+  }
 }
 
 StoreView Store::View(StoreChanges* drained) {

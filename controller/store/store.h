@@ -125,6 +125,8 @@ class Store : public ObjectSink {
   void Replace(Kind kind, const std::vector<nlohmann::json>& objects) override;
   void Upsert(Kind kind, const nlohmann::json& object) override;
   void Remove(Kind kind, const std::string& ns, const std::string& name) override;
+  // One lock for the whole batch; the callback runs once per changed kind.
+  void Apply(const std::vector<SinkChange>& changes) override;
 
   // A consistent view of every kind. When `drained` is given, the changes recorded
   // since the previous draining View() are moved into it, atomically with the view.

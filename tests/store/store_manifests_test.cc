@@ -119,25 +119,49 @@ TEST(ParseManifestText, FlattensListsAndDefaultsNamespace) {
   EXPECT_FALSE(ParseManifestText("{not json", ManifestFormat::kJson).ok());
 }
 
-// Records the latest Replace per kind.
+// Mirrors what a sink was told, per kind (name → object), and counts the calls.
 class RecordingSink : public ObjectSink {
  public:
   void Replace(Kind kind, const std::vector<json>& objects) override {
     std::lock_guard<std::mutex> lock(mu_);
-    latest_[kind] = objects;
+    replaces_++;
+    auto& m = objects_[kind];
+    m.clear();
+    for (const json& o : objects) m[o["metadata"]["name"].get<std::string>()] = o;
   }
-  void Upsert(Kind, const json&) override { ADD_FAILURE() << "manifests source only replaces"; }
-  void Remove(Kind, const std::string&, const std::string&) override { ADD_FAILURE() << "unexpected"; }
+  void Upsert(Kind kind, const json& object) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    upserts_++;
+    objects_[kind][object["metadata"]["name"].get<std::string>()] = object;
+  }
+  void Remove(Kind kind, const std::string&, const std::string& name) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    removes_++;
+    EXPECT_EQ(objects_[kind].erase(name), 1u) << "removed an object the sink never had: " << name;
+  }
+  void Apply(const std::vector<SinkChange>& changes) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      batches_++;
+    }
+    ObjectSink::Apply(changes);
+  }
   std::vector<std::string> Names(Kind kind) {
     std::lock_guard<std::mutex> lock(mu_);
     std::vector<std::string> out;
-    for (const json& o : latest_[kind]) out.push_back(o["metadata"]["name"].get<std::string>());
+    for (const auto& [name, _] : objects_[kind]) out.push_back(name);
     return out;
   }
+  json Get(Kind kind, const std::string& name) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return objects_[kind][name];
+  }
+  int replaces_ = 0, upserts_ = 0, removes_ = 0, batches_ = 0;
+  void ResetCounts() { replaces_ = upserts_ = removes_ = batches_ = 0; }
 
  private:
   std::mutex mu_;
-  std::map<Kind, std::vector<json>> latest_;
+  std::map<Kind, std::map<std::string, json>> objects_;
 };
 
 class ManifestsSourceTest : public ::testing::Test {
@@ -153,9 +177,18 @@ class ManifestsSourceTest : public ::testing::Test {
     std::ofstream(dir_ + "/." + name + ".tmp") << text;
     ASSERT_EQ(std::rename((dir_ + "/." + name + ".tmp").c_str(), (dir_ + "/" + name).c_str()), 0);
   }
-  static std::string Svc(const std::string& name) {
-    return "apiVersion: v1\nkind: Service\nmetadata:\n  name: " + name + "\nspec:\n  ports: [{port: 80}]\n";
+  static std::string Svc(const std::string& name, int port = 80) {
+    return "apiVersion: v1\nkind: Service\nmetadata:\n  name: " + name +
+           "\nspec:\n  ports: [{port: " + std::to_string(port) + "}]\n";
   }
+  // `n` Services s<first>..s<first+n-1> in one multi-document file.
+  static std::string Many(int first, int n) {
+    std::string out;
+    for (int i = first; i < first + n; ++i)
+      out += (out.empty() ? "" : "---\n") + Svc("s" + std::to_string(i));
+    return out;
+  }
+  static int PortOf(const json& svc) { return svc["spec"]["ports"][0]["port"].get<int>(); }
   std::string dir_;
 };
 
@@ -201,7 +234,141 @@ TEST_F(ManifestsSourceTest, DuplicateAcrossFilesFirstWins) {
   RecordingSink sink;
   ManifestsSource src(dir_, &sink);
   ASSERT_TRUE(src.LoadOnce().ok());
-  EXPECT_EQ(sink.Names(Kind::Service), (std::vector<std::string>{"same", "other"}));
+  EXPECT_EQ(sink.Names(Kind::Service), (std::vector<std::string>{"other", "same"}));
+}
+
+// ─── incremental reload: only what changed reaches the sink ───
+
+TEST_F(ManifestsSourceTest, ChangedFileSendsOnlyItsChangedObjects) {
+  Write("a.yaml", Many(0, 50));
+  Write("b.yaml", Many(50, 50));
+  RecordingSink sink;
+  ManifestsSource src(dir_, &sink);
+  ASSERT_TRUE(src.LoadOnce().ok());
+  EXPECT_EQ(sink.replaces_, 5);  // the first scan replaces every kind
+  EXPECT_EQ(src.last_fed_objects(), 100u);
+  sink.ResetCounts();
+  // One Service of b.yaml changes port; the other 49 in the rewritten file do not.
+  std::string b = Many(50, 49) + "---\n" + Svc("s99", 8080);
+  Write("b.yaml", b);
+  ASSERT_TRUE(src.LoadOnce().ok());
+  EXPECT_EQ(src.reloads(), 2u);
+  EXPECT_EQ(src.last_fed_objects(), 1u);
+  EXPECT_EQ(sink.batches_, 1);
+  EXPECT_EQ(sink.upserts_, 1);
+  EXPECT_EQ(sink.replaces_ + sink.removes_, 0);
+  EXPECT_EQ(PortOf(sink.Get(Kind::Service, "s99")), 8080);
+  EXPECT_EQ(sink.Names(Kind::Service).size(), 100u);
+  // Rewritten byte for byte (new inode): read again, nothing sent.
+  sink.ResetCounts();
+  Write("b.yaml", b);
+  ASSERT_TRUE(src.LoadOnce().ok());
+  EXPECT_EQ(src.reloads(), 3u);
+  EXPECT_EQ(src.last_fed_objects(), 0u);
+  EXPECT_EQ(sink.batches_, 0);
+}
+
+TEST_F(ManifestsSourceTest, AddedAndDeletedFilesSendTheirObjects) {
+  Write("a.yaml", Many(0, 10));
+  RecordingSink sink;
+  ManifestsSource src(dir_, &sink);
+  ASSERT_TRUE(src.LoadOnce().ok());
+  sink.ResetCounts();
+  Write("b.yaml", Many(10, 3));
+  ASSERT_TRUE(src.LoadOnce().ok());
+  EXPECT_EQ(sink.upserts_, 3);
+  EXPECT_EQ(sink.Names(Kind::Service).size(), 13u);
+  sink.ResetCounts();
+  ASSERT_EQ(std::remove((dir_ + "/a.yaml").c_str()), 0);
+  ASSERT_TRUE(src.LoadOnce().ok());
+  EXPECT_EQ(sink.removes_, 10);
+  EXPECT_EQ(sink.upserts_, 0);
+  EXPECT_EQ(sink.Names(Kind::Service), (std::vector<std::string>{"s10", "s11", "s12"}));
+}
+
+TEST_F(ManifestsSourceTest, RenamedFileSendsNothing) {
+  Write("a.yaml", Many(0, 10));
+  RecordingSink sink;
+  ManifestsSource src(dir_, &sink);
+  ASSERT_TRUE(src.LoadOnce().ok());
+  sink.ResetCounts();
+  ASSERT_EQ(std::rename((dir_ + "/a.yaml").c_str(), (dir_ + "/z.yaml").c_str()), 0);
+  ASSERT_TRUE(src.LoadOnce().ok());
+  EXPECT_EQ(src.reloads(), 2u);           // the folder changed...
+  EXPECT_EQ(src.last_fed_objects(), 0u);  // ...the objects did not
+  EXPECT_EQ(sink.upserts_ + sink.removes_ + sink.replaces_, 0);
+  EXPECT_EQ(sink.Names(Kind::Service).size(), 10u);
+}
+
+TEST_F(ManifestsSourceTest, FileTurningInvalidIsReportedAndBlocksNothingElse) {
+  Write("a.yaml", Many(0, 5));
+  Write("b.yaml", Svc("b"));
+  RecordingSink sink;
+  ManifestsSource src(dir_, &sink);
+  ASSERT_TRUE(src.LoadOnce().ok());
+  sink.ResetCounts();
+  // In the same scan: a.yaml breaks, b.yaml changes, c.yaml appears.
+  Write("a.yaml", Many(0, 4) + "---\nkind: Service\nmetadata: {name: [unclosed\n");
+  Write("b.yaml", Svc("b", 9090));
+  Write("c.yaml", Svc("c"));
+  ASSERT_TRUE(src.LoadOnce().ok());
+  ASSERT_EQ(src.FileErrors().size(), 1u);
+  EXPECT_NE(src.FileErrors().at("a.yaml").find("line"), std::string::npos) << src.FileErrors().at("a.yaml");
+  EXPECT_EQ(sink.upserts_, 2);  // b changed, c added; a.yaml's last good objects stay untouched
+  EXPECT_EQ(sink.removes_, 0);
+  EXPECT_EQ(PortOf(sink.Get(Kind::Service, "b")), 9090);
+  EXPECT_EQ(sink.Names(Kind::Service), (std::vector<std::string>{"b", "c", "s0", "s1", "s2", "s3", "s4"}));
+  // Fixed (one object fewer): the error clears and only the dropped object goes.
+  sink.ResetCounts();
+  Write("a.yaml", Many(0, 4));
+  ASSERT_TRUE(src.LoadOnce().ok());
+  EXPECT_TRUE(src.FileErrors().empty());
+  EXPECT_EQ(sink.removes_, 1);
+  EXPECT_EQ(sink.upserts_, 0);
+}
+
+TEST_F(ManifestsSourceTest, DuplicateFallsBackToTheNextFileWhenTheWinnerGoes) {
+  Write("a.yaml", Svc("same", 1001));
+  Write("b.yaml", Svc("same", 1002));
+  RecordingSink sink;
+  ManifestsSource src(dir_, &sink);
+  ASSERT_TRUE(src.LoadOnce().ok());
+  EXPECT_EQ(PortOf(sink.Get(Kind::Service, "same")), 1001);
+  Write("b.yaml", Svc("same", 1003));  // the loser changes: nothing visible changes
+  sink.ResetCounts();
+  ASSERT_TRUE(src.LoadOnce().ok());
+  EXPECT_EQ(sink.upserts_ + sink.removes_, 0);
+  ASSERT_EQ(std::remove((dir_ + "/a.yaml").c_str()), 0);
+  ASSERT_TRUE(src.LoadOnce().ok());
+  EXPECT_EQ(sink.upserts_, 1);
+  EXPECT_EQ(sink.removes_, 0);
+  EXPECT_EQ(PortOf(sink.Get(Kind::Service, "same")), 1003);
+}
+
+TEST_F(ManifestsSourceTest, BatchReachesTheStoreAsOneChangePerKind) {
+  Write("a.yaml", Many(0, 20));
+  Store st;
+  std::mutex mu;
+  std::vector<Kind> calls;
+  st.SetChangeCallback([&](Kind k) {
+    std::lock_guard<std::mutex> lock(mu);
+    calls.push_back(k);
+  });
+  ManifestsSource src(dir_, &st);
+  ASSERT_TRUE(src.LoadOnce().ok());
+  StoreChanges drained;
+  (void)st.View(&drained);
+  calls.clear();
+  Write("a.yaml", Many(5, 20));  // s0..s4 go, s20..s24 come
+  ASSERT_TRUE(src.LoadOnce().ok());
+  EXPECT_EQ(src.last_fed_objects(), 10u);
+  EXPECT_EQ(calls, std::vector<Kind>{Kind::Service});
+  StoreView v = st.View(&drained);
+  EXPECT_TRUE(drained.Has(Kind::Service));
+  EXPECT_FALSE(drained.Has(Kind::Ingress));
+  EXPECT_EQ(v.services().size(), 20u);
+  EXPECT_EQ(v.FindService({"default", "s0"}), nullptr);
+  EXPECT_NE(v.FindService({"default", "s24"}), nullptr);
 }
 
 TEST_F(ManifestsSourceTest, PollingSeesChangesIntoARealStore) {
