@@ -48,19 +48,14 @@ int64_t UnixMs() {
       .count();
 }
 
-admin::Reply ConfigDump(Current* current) {
-  std::shared_ptr<const proxy::Runtime> rt;
-  {
-    std::lock_guard<std::mutex> lock(current->mu);
-    rt = current->runtime;
-  }
+admin::Reply ConfigDump(std::shared_ptr<const ::keel::config::v1::Snapshot> held) {
   admin::Reply r;
   r.content_type = "application/json";
-  if (!rt) {
+  if (!held) {
     r.body = "{}\n";
     return r;
   }
-  ::keel::config::v1::Snapshot copy = *rt->snapshot;
+  ::keel::config::v1::Snapshot copy = *held;
   for (auto& cert : *copy.mutable_certificates()) cert.clear_private_key_pem();  // never dump key material
   google::protobuf::util::JsonPrintOptions opts;
   opts.add_whitespace = true;
@@ -171,14 +166,14 @@ int Run(const AppOptions& options) {
     KEEL_LOG(Info, "dataplane") << "applied snapshot " << (*rt)->version();
     return Status::Ok();
   };
-  copts.apply_delta = [&](std::shared_ptr<const ::keel::config::v1::Snapshot> merged,
+  copts.apply_delta = [&](std::shared_ptr<const dataplane::config::HeldConfig> next,
                           const ::keel::config::v1::EndpointDelta& delta) -> Status {
     std::shared_ptr<const proxy::Runtime> previous = running();
     // Not the delta's base (should not happen: the client checked the snapshot it
     // holds): rebuild from the merged snapshot instead.
     auto rt = previous && previous->version() == delta.base_version()
-                  ? proxy::Runtime::ApplyDelta(*previous, std::move(merged), delta)
-                  : proxy::Runtime::Build(std::move(merged), previous.get());
+                  ? proxy::Runtime::ApplyDelta(*previous, next->base(), delta)
+                  : proxy::Runtime::Build(next->Materialize(), previous.get());
     if (auto st = publish(rt); !st.ok()) return st;
     KEEL_LOG(Debug, "dataplane") << "applied endpoint delta " << (*rt)->version() << " ("
                                  << delta.clusters_size() << " clusters)";
@@ -195,7 +190,8 @@ int Run(const AppOptions& options) {
     if (!client.has_snapshot()) return admin::Reply{503, "text/plain", "no snapshot yet\n"};
     return admin::Reply{200, "text/plain", "ready " + client.version() + "\n"};
   });
-  admin.Handle("/config_dump", [&](const std::string&, const std::string&) { return ConfigDump(&current); });
+  admin.Handle("/config_dump",
+               [&](const std::string&, const std::string&) { return ConfigDump(client.snapshot()); });
   admin.Handle("/stats", [&](const std::string&, const std::string&) {
     uint64_t open = 0, total = 0, requests = 0, retries = 0, upstream_errors = 0;
     for (auto& w : workers) {

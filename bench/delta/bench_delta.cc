@@ -3,10 +3,14 @@
 // endpoints: the dataplane's config-thread work (merge + Runtime) and a worker's swap,
 // for the old path (full Runtime::Build of the merged snapshot, WorkerClusters::Update)
 // against the delta path (Runtime::ApplyDelta, WorkerClusters::UpdateChanged).
+// BM_DeltaApply and BM_DeltaMergeOnly merge by copying the snapshot (ApplyEndpointDelta,
+// the client before HeldConfig); BM_DeltaHeldApply and BM_DeltaHeldMergeOnly are what
+// the config client does now (HeldConfig::Apply shares the snapshot).
 #include <benchmark/benchmark.h>
 
 #include <string>
 
+#include "dataplane/config/held_config.h"
 #include "dataplane/config/validate.h"
 #include "dataplane/proxy/runtime.h"
 #include "dataplane/upstream/selector.h"
@@ -102,6 +106,34 @@ void BM_DeltaMergeOnly(benchmark::State& state) {
   }
 }
 
+// The config client's path today: the held snapshot is shared, the delta overlaid.
+void BM_DeltaHeldApply(benchmark::State& state) {
+  auto base = Runtime::Build(World(static_cast<int>(state.range(0)))).value();
+  auto held = std::make_shared<const keel::dataplane::config::HeldConfig>(base->snapshot);
+  int round = 0;
+  for (auto _ : state) {
+    auto d = OneCluster(*base->snapshot, round % base->clusters->size(), round);
+    auto next = held->Apply(d).value();
+    auto rt = Runtime::ApplyDelta(*base, next->base(), d);
+    benchmark::DoNotOptimize(rt);
+    ++round;
+  }
+}
+
+// HeldConfig::Apply alone, chained (the overlay grows as deltas accumulate).
+void BM_DeltaHeldMergeOnly(benchmark::State& state) {
+  auto snapshot = World(static_cast<int>(state.range(0)));
+  auto held = std::make_shared<const keel::dataplane::config::HeldConfig>(snapshot);
+  int round = 0;
+  for (auto _ : state) {
+    v1::EndpointDelta d = OneCluster(*snapshot, (round * 7919) % snapshot->clusters_size(), round);
+    d.set_base_version(held->version());
+    held = held->Apply(d).value();
+    ++round;
+  }
+  state.counters["overlaid"] = static_cast<double>(held->overlaid());
+}
+
 // A worker's swap: selectors for every cluster vs only the changed one.
 void BM_WorkerSwap(benchmark::State& state, bool delta_path) {
   auto base = Runtime::Build(World(static_cast<int>(state.range(0)))).value();
@@ -123,6 +155,8 @@ void BM_WorkerSwap(benchmark::State& state, bool delta_path) {
 BENCHMARK(BM_DeltaFullRebuild)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_DeltaApply)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_DeltaMergeOnly)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_DeltaHeldApply)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_DeltaHeldMergeOnly)->Arg(1000)->Arg(10000)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_WorkerSwap, full_update, false)->Arg(10000)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_WorkerSwap, update_changed, true)->Arg(10000)->Unit(benchmark::kMicrosecond);
 

@@ -68,9 +68,14 @@ std::string ConfigClient::version() const {
   return held_ ? held_->version() : std::string();
 }
 
-std::shared_ptr<const v1::Snapshot> ConfigClient::snapshot() const {
+std::shared_ptr<const HeldConfig> ConfigClient::held() const {
   std::lock_guard<std::mutex> lock(mu_);
   return held_;
+}
+
+std::shared_ptr<const v1::Snapshot> ConfigClient::snapshot() const {
+  std::shared_ptr<const HeldConfig> h = held();
+  return h ? h->Materialize() : nullptr;
 }
 
 void ConfigClient::Run() {
@@ -158,8 +163,8 @@ bool ConfigClient::RunStream(bool quiet) {
 }
 
 v1::DataplaneMessage ConfigClient::HandleUpdate(v1::Update* update) {
-  std::shared_ptr<const v1::Snapshot> held = snapshot();
-  std::shared_ptr<const v1::Snapshot> next;
+  std::shared_ptr<const HeldConfig> held = this->held();
+  std::shared_ptr<const HeldConfig> next;
   std::string version;
   Status status;
   bool is_delta = false;
@@ -169,7 +174,10 @@ v1::DataplaneMessage ConfigClient::HandleUpdate(v1::Update* update) {
       next = held;  // same content by the version rule: ACK without re-applying
     } else {
       status = ValidateSnapshot(update->snapshot());
-      if (status) next = std::make_shared<const v1::Snapshot>(std::move(*update->mutable_snapshot()));
+      if (status) {
+        next = std::make_shared<const HeldConfig>(
+            std::make_shared<const v1::Snapshot>(std::move(*update->mutable_snapshot())));
+      }
     }
   } else if (update->has_endpoint_delta()) {
     is_delta = true;
@@ -178,19 +186,25 @@ v1::DataplaneMessage ConfigClient::HandleUpdate(v1::Update* update) {
       status = Error{"base version mismatch: delta base '" + update->endpoint_delta().base_version() +
                      "', holding nothing"};
     } else {
-      auto merged = ApplyEndpointDelta(*held, update->endpoint_delta());
-      if (merged) {
-        next = std::move(merged.value());
+      // Shares the held snapshot; only the named clusters' endpoints are new.
+      auto applied = held->Apply(update->endpoint_delta());
+      if (applied) {
+        next = std::move(applied.value());
       } else {
-        status = Error{merged.error()};
+        status = Error{applied.error()};
       }
     }
   } else {
     status = Error{"update carries neither a snapshot nor a delta"};
   }
   if (status && next != held) {
-    status = is_delta && options_.apply_delta ? options_.apply_delta(next, update->endpoint_delta())
-                                              : apply_(next);
+    if (!is_delta) {
+      status = apply_(next->base());
+    } else if (options_.apply_delta) {
+      status = options_.apply_delta(next, update->endpoint_delta());
+    } else {
+      status = apply_(next->Materialize());
+    }
   }
 
   v1::DataplaneMessage reply;

@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "common/result.h"
+#include "dataplane/config/held_config.h"
 #include "keel/config/v1/config.pb.h"
 
 namespace grpc {
@@ -33,10 +34,10 @@ namespace keel::dataplane::config {
 // message as the reason, and the previous snapshot stays. Runs on the client's
 // thread; Stop() waits for a running call to return.
 using ApplyFn = std::function<Status(std::shared_ptr<const keel::config::v1::Snapshot>)>;
-// The same for an endpoint delta: `merged` is the held snapshot with the delta applied
-// (what the client holds next), `delta` what changed, so the callee can rebuild only
-// the clusters it names.
-using ApplyDeltaFn = std::function<Status(std::shared_ptr<const keel::config::v1::Snapshot> merged,
+// The same for an endpoint delta: `next` is what the client holds once it is applied
+// (the held snapshot, shared, with the delta overlaid; no copy of the world), `delta`
+// what changed, so the callee can rebuild only the clusters it names.
+using ApplyDeltaFn = std::function<Status(std::shared_ptr<const HeldConfig> next,
                                           const keel::config::v1::EndpointDelta& delta)>;
 
 struct ClientOptions {
@@ -54,7 +55,8 @@ struct ClientOptions {
   // counts as a failed attempt. It runs on the client thread: bound its dial time,
   // or Stop() waits for it.
   std::function<std::shared_ptr<grpc::Channel>()> channel_factory;
-  // Receives endpoint deltas when set; empty: deltas go to ApplyFn as merged snapshots.
+  // Receives endpoint deltas when set; empty: deltas go to ApplyFn as merged snapshots
+  // (HeldConfig::Materialize, a copy per delta).
   ApplyDeltaFn apply_delta;
 };
 
@@ -79,6 +81,10 @@ class ConfigClient {
   bool connected() const { return connected_.load(std::memory_order_acquire); }
   bool has_snapshot() const { return has_snapshot_.load(std::memory_order_acquire); }
   std::string version() const;
+  // What is held: the last full snapshot plus the deltas applied since.
+  std::shared_ptr<const HeldConfig> held() const;
+  // The held config as one snapshot (HeldConfig::Materialize: a copy once deltas were
+  // applied). For the config dump and tests.
   std::shared_ptr<const keel::config::v1::Snapshot> snapshot() const;
   // Unix ms of the last successful apply; 0 before the first.
   int64_t last_apply_unix_ms() const { return last_apply_unix_ms_.load(std::memory_order_relaxed); }
@@ -99,7 +105,7 @@ class ConfigClient {
   const ApplyFn apply_;
   mutable std::mutex mu_;  // held_, stopping_, context_
   std::condition_variable cv_;
-  std::shared_ptr<const keel::config::v1::Snapshot> held_;
+  std::shared_ptr<const HeldConfig> held_;
   bool stopping_ = false;
   grpc::ClientContext* context_ = nullptr;
   std::thread thread_;

@@ -11,18 +11,6 @@ namespace {
 
 namespace v1 = ::keel::config::v1;
 
-Status ValidateEndpoints(std::string_view cluster,
-                         const google::protobuf::RepeatedPtrField<v1::Endpoint>& eps) {
-  for (int i = 0; i < eps.size(); ++i) {
-    const v1::Endpoint& ep = eps[i];
-    if (ep.address().empty() || ep.port() == 0 || ep.port() > 65535) {
-      return Error{"cluster " + std::string(cluster) + " endpoint " + std::to_string(i) + ": bad address '" +
-                   ep.address() + "' port " + std::to_string(ep.port())};
-    }
-  }
-  return Status::Ok();
-}
-
 Status ValidateRoutes(std::string_view where, const google::protobuf::RepeatedPtrField<v1::Route>& routes,
                       const std::unordered_set<std::string_view>& clusters) {
   for (int i = 0; i < routes.size(); ++i) {
@@ -42,6 +30,18 @@ Status ValidateRoutes(std::string_view where, const google::protobuf::RepeatedPt
 }
 
 }  // namespace
+
+Status ValidateEndpoints(std::string_view cluster,
+                         const google::protobuf::RepeatedPtrField<v1::Endpoint>& eps) {
+  for (int i = 0; i < eps.size(); ++i) {
+    const v1::Endpoint& ep = eps[i];
+    if (ep.address().empty() || ep.port() == 0 || ep.port() > 65535) {
+      return Error{"cluster " + std::string(cluster) + " endpoint " + std::to_string(i) + ": bad address '" +
+                   ep.address() + "' port " + std::to_string(ep.port())};
+    }
+  }
+  return Status::Ok();
+}
 
 Status ValidateSnapshot(const v1::Snapshot& snapshot) {
   if (snapshot.version().empty()) return Error{"snapshot has no version"};

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <memory>
+#include <string_view>
 
 #include "common/result.h"
 #include "keel/config/v1/config.pb.h"
@@ -18,9 +19,15 @@ namespace keel::dataplane::config {
 
 Status ValidateSnapshot(const keel::config::v1::Snapshot& snapshot);
 
+// Every endpoint has an address and a port in 1..65535 (`cluster` names it in the error).
+Status ValidateEndpoints(std::string_view cluster,
+                         const google::protobuf::RepeatedPtrField<keel::config::v1::Endpoint>& endpoints);
+
 // `held` with the delta's clusters' endpoint lists replaced and its version and
-// built_at set. Errors (→ NACK): base_version differs from held.version() ("base
-// version mismatch"), an unknown or repeated cluster, an invalid endpoint.
+// built_at set: a copy of the whole snapshot. The config client uses HeldConfig::Apply
+// (held_config.h), which shares it; this stays as the reference it is tested against. Errors (→ NACK):
+// base_version differs from held.version() ("base version mismatch"), an unknown or repeated cluster, an
+// invalid endpoint.
 Result<std::shared_ptr<keel::config::v1::Snapshot>> ApplyEndpointDelta(
     const keel::config::v1::Snapshot& held, const keel::config::v1::EndpointDelta& delta);
 

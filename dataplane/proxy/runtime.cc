@@ -81,6 +81,7 @@ Result<std::shared_ptr<const Runtime>> Runtime::ApplyDelta(const Runtime& base,
   if (!clusters.ok()) return Error{"clusters: " + clusters.error()};
   auto d = std::make_shared<Delta>();
   d->base_version = base.version();
+  d->version = delta.version();
   for (const auto& ce : delta.clusters()) {
     const auto i = static_cast<uint32_t>((*clusters)->Find(ce.cluster()));
     d->changed_clusters.push_back(i);

@@ -32,7 +32,9 @@ class Runtime {
                                                       const Runtime* previous = nullptr);
   // An endpoint delta against `base` (its version must be the delta's base): shares
   // the route table and access lists and rebuilds only the clusters the delta names.
-  // `merged` is base's snapshot with the delta applied (kept for config dumps).
+  // `merged` becomes `snapshot`: base's snapshot with or without the delta applied
+  // (the dataplane passes base's, shared: only endpoints differ, and those are read
+  // from `clusters`).
   static Result<std::shared_ptr<const Runtime>> ApplyDelta(const Runtime& base,
                                                            std::shared_ptr<const config::v1::Snapshot> merged,
                                                            const config::v1::EndpointDelta& delta);
@@ -44,7 +46,7 @@ class Runtime {
   void HashInputs(const http1::RequestHead& head, uint32_t cluster, std::string_view client_ip,
                   std::string* hash_key, std::string* sticky) const;
 
-  const std::string& version() const { return snapshot->version(); }
+  const std::string& version() const { return delta ? delta->version : snapshot->version(); }
 
   std::shared_ptr<const config::v1::Snapshot> snapshot;
   std::shared_ptr<const router::RouteTable> routes;
@@ -59,6 +61,7 @@ class Runtime {
   // idle upstream connections are closed).
   struct Delta {
     std::string base_version;
+    std::string version;
     std::vector<uint32_t> changed_clusters;
     std::unordered_set<std::string> removed_endpoints;  // Endpoint keys
   };
