@@ -40,7 +40,15 @@ class ObjectSink {
   // Changes that belong together (one scan of a manifests folder), in order. The
   // default applies them one by one; the Store applies them as one step, so that no
   // view sees half (a renamed file's objects are never briefly missing).
-  virtual void Apply(const std::vector<SinkChange>& changes);
+  virtual void Apply(const std::vector<SinkChange>& changes) {
+    for (const SinkChange& c : changes) {
+      if (c.object) {
+        Upsert(c.kind, *c.object);
+      } else {
+        Remove(c.kind, c.ns, c.name);
+      }
+    }
+  }
 };
 
 }  // namespace keel::store

@@ -28,16 +28,6 @@ std::string_view KindName(Kind kind) {
   return "Unknown";
 }
 
-void ObjectSink::Apply(const std::vector<SinkChange>& changes) {
-  for (const SinkChange& c : changes) {
-    if (c.object) {
-      Upsert(c.kind, *c.object);
-    } else {
-      Remove(c.kind, c.ns, c.name);
-    }
-  }
-}
-
 namespace {
 
 // A map shared with views until the next write clones it.
