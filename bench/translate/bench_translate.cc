@@ -12,6 +12,9 @@
 //                            published as an overlay on the shared snapshot (today)
 //   BM_ReconcileEndpointChange/copy     the same with the snapshot copied and
 //                            re-digested on every publish (before the overlay)
+//   BM_IngressChange         one Ingress added (then removed) through the Reconciler into
+//                            the ConfigServer: what bench scenario 6 measures per change
+//                            on the controller side (full translation + publish)
 // Counters: rss_mb_world is VmRSS after building the store (objects parsed, JSON
 // freed); rss_mb_translated with one translation result held as well.
 #include <benchmark/benchmark.h>
@@ -228,6 +231,42 @@ void BM_ReconcileEndpointChange(benchmark::State& state) {
   state.counters["fast_path_passes"] = static_cast<double>(reconciler.endpoint_updates());
 }
 BENCHMARK(BM_ReconcileEndpointChange)->ArgName("overlay")->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond);
+
+// A structural change (a new Ingress for an existing Service) from the store to the
+// config server: the controller's share of scenario 6's change → routable.
+void BM_IngressChange(benchmark::State& state) {
+  World& w = TheWorld();
+  keel::serve::ConfigServer server;  // not started: Publish still digests the snapshot
+  keel::controller::Reconciler reconciler(
+      &w.store, w.options,
+      [&](std::shared_ptr<const keel::config::v1::Snapshot> s) { server.Publish(std::move(s)); },
+      [] { return int64_t{1}; });
+  reconciler.SetPublishDelta(
+      [&](const keel::config::v1::EndpointDelta& d) { return server.PublishEndpointDelta(d); });
+  reconciler.Reconcile();  // the first pass: not timed
+  int i = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    const std::string name = "change" + std::to_string(i % 2);
+    if (i++ % 4 < 2) {
+      json backend = {{"service", {{"name", "svc7"}, {"port", {{"number", 80}}}}}};
+      w.store.Upsert(Kind::Ingress,
+                     {{"metadata",
+                       {{"namespace", "ns7"}, {"name", name}, {"creationTimestamp", "2026-02-01T00:00:00Z"}}},
+                      {"spec",
+                       {{"ingressClassName", "keel"},
+                        {"rules",
+                         {{{"host", name + ".example.test"},
+                           {"http", {{"paths", {{{"path", "/"}, {"pathType", "Prefix"}, {"backend", backend}}}}}}}}}}}});
+    } else {
+      w.store.Remove(Kind::Ingress, "ns7", name);
+    }
+    state.ResumeTiming();
+    reconciler.Reconcile();
+  }
+  state.counters["full_translations"] = static_cast<double>(reconciler.full_translations());
+}
+BENCHMARK(BM_IngressChange)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 
 }  // namespace
 
