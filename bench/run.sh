@@ -5,7 +5,7 @@
 # Installs what is missing (scripts/install-deps.sh: nginx, haproxy, varnish, wrk, h2load,
 # perf; their system services are left stopped), builds the release preset of keel unless
 # --build DIR is given, then runs bench/harness (Python, stdlib only). Other flags:
-# --seconds, --reps, --scenarios 1,2,3,4,5,6,7, --systems, --ingresses, --changes, --out.
+# --seconds, --reps, --scenarios 1,2,3,4,5,6,7,8, --systems, --ingresses, --changes, --out.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -16,7 +16,7 @@ fi
 if [[ " $* " != *" --build "* ]]; then
   if [ -f /work/wt/ccache.env ]; then . /work/wt/ccache.env; fi
   (cd "$root" && cmake --preset release >/dev/null &&
-     cmake --build --preset release -j "$(nproc)" --target keel-dataplane keel-controller)
+     cmake --build --preset release -j "$(nproc)" --target keel-dataplane keel-controller keel-e2e-grpc)
   set -- --build "$root/build/release" "$@"
 fi
 

@@ -49,12 +49,13 @@ def parse_wrk(out):
             "errors": errors}
 
 
-def h2load(port, workdir, conns=4, streams=32, seconds=5.0):
+def h2load(port, workdir, conns=4, streams=32, seconds=5.0, path="/", extra=()):
     """h2c prior knowledge, `streams` concurrent streams on each of `conns` connections.
-    h2load prints no percentiles: they come from its per-request log (`--log-file`)."""
+    h2load prints no percentiles: they come from its per-request log (`--log-file`).
+    `extra`: more h2load flags (scenario 8: gRPC headers and `-d` body)."""
     log = os.path.join(workdir, "h2load.log")
     argv = ["taskset", "-c", LOAD_CORE, "h2load", "-c", str(conns), "-m", str(streams), "-D", str(max(1, round(seconds))),
-            "-H", f":authority: {HOST}", "--log-file", log, f"http://127.0.0.1:{port}/"]
+            "-H", f":authority: {HOST}", "--log-file", log, *extra, f"http://127.0.0.1:{port}{path}"]
     out = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 30).stdout
     m = re.search(r"finished in ([\d.]+)(ms|s), ([\d.]+) req/s", out)
     r = re.search(r"requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, "

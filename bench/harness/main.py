@@ -11,7 +11,7 @@ import sys
 import tempfile
 import time
 
-from . import control, report, throughput
+from . import control, grpcbench, report, throughput
 from .keel import Keel
 from .procs import PROXY_CORE
 from .systems import ROOT, Backend, Direct, Haproxy, Nginx, Varnish
@@ -26,7 +26,7 @@ def parse(argv):
     ap.add_argument("--out", default=None, help="report folder (default bench/results; smoke: a temp dir)")
     ap.add_argument("--seconds", type=float, default=None, help="measured seconds per run")
     ap.add_argument("--reps", type=int, default=None, help="repetitions (systems alternate inside each)")
-    ap.add_argument("--scenarios", default="1,2,3,4,5,6,7")
+    ap.add_argument("--scenarios", default="1,2,3,4,5,6,7,8")
     ap.add_argument("--systems", default="direct,keel,nginx,haproxy,varnish")
     ap.add_argument("--ingresses", type=int, default=None)
     ap.add_argument("--changes", type=int, default=None)
@@ -67,7 +67,7 @@ def main(argv):
     skipped = [n for n in a.systems.split(",") if n not in names]
     if skipped:
         log(f"not installed, skipped: {', '.join(skipped)}")
-    systems, summary, scale, rolling = [], {}, None, None
+    systems, summary, scale, rolling, grpc = [], {}, None, None, None
     backend = Backend(a.workdir)
     try:
         if keys:
@@ -100,19 +100,23 @@ def main(argv):
             for n in (["keel"] if a.smoke else ["keel", "nginx", "haproxy"]):
                 if n in names:
                     rolling[n] = control.rolling(a.workdir, a.build, n, 10, 0.3 if a.smoke else 0.6, log)
+        if "8" in wanted:
+            grpc = grpcbench.run(a, [n for n in names if n in ("direct", "keel", "nginx", "haproxy")], log)
     finally:
         for s in systems:
             s.stop()
         backend.stop()
     mach["load_avg_end"] = open("/proc/loadavg").read().split()[:3]
     md = report.markdown(mach, summary, names, scale, rolling, a)
+    if grpc:
+        md += "\n" + grpcbench.markdown(grpc, names)
     print(md)
     out = a.out or a.workdir
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "RESULTS.md"), "w") as f:
         f.write(md + "\n")
     with open(os.path.join(out, "raw.json"), "w") as f:
-        json.dump({"machine": mach, "summary": summary, "scale": scale, "rolling": rolling,
+        json.dump({"machine": mach, "summary": summary, "scale": scale, "rolling": rolling, "grpc": grpc,
                    "results": locals().get("results")}, f, indent=1, default=str)
     log(f"report: {os.path.join(out, 'RESULTS.md')}")
     if not a.smoke or a.out:
@@ -122,6 +126,10 @@ def main(argv):
     if scale and "error" in scale:
         failed.append("6")
     failed += [f"7/{n}" for n, r in (rolling or {}).items() if "error" in r]
+    if grpc:  # the gate's n/a is a result; a harness that could not run the scenario is not
+        failed += ["8"] if "error" in grpc else [f"8/{n}" for n, s in grpc["summary"].items()
+                                                  if "did not start" in s.get("na", "") or
+                                                  (n in ("direct", "keel") and "na" in s)]
     if failed:
         log("harness failures: " + ", ".join(failed))
         return 1
