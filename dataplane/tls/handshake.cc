@@ -83,6 +83,7 @@ void Handshake::Finish() {
   auto& stats = worker_->options().tls->stats();
   (SSL_version(ssl_.get()) == TLS1_3_VERSION ? stats.tls13 : stats.tls12).Inc();
   if (SSL_session_reused(ssl_.get())) stats.resumed.Inc();
+  SendSessionTickets(ssl_.get());  // else a Nagle client waits 40 ms for our ACK
   worker_->loop().Disarm(&timer_);
   worker_->loop().Remove(fd_);  // the HTTP connection registers the fd as its own handler
   bool h2 = NegotiatedH2(ssl_.get());

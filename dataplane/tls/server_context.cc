@@ -3,6 +3,7 @@
 #include "dataplane/tls/server_context.h"
 
 #include <openssl/bytestring.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include <mutex>
@@ -169,6 +170,10 @@ bool NegotiatedH2(const SSL* ssl) {
   unsigned len = 0;
   SSL_get0_alpn_selected(ssl, &proto, &len);
   return len == 2 && proto[0] == 'h' && proto[1] == '2';
+}
+
+void SendSessionTickets(SSL* ssl) {
+  if (SSL_version(ssl) == TLS1_3_VERSION && SSL_write(ssl, "", 0) <= 0) ERR_clear_error();
 }
 
 }  // namespace keel::tls

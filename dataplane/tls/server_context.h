@@ -52,4 +52,12 @@ class ServerContext {
 // ALPN result of a finished handshake: true for "h2".
 bool NegotiatedH2(const SSL* ssl);
 
+// Sends the TLS 1.3 NewSessionTickets of a finished server handshake now. BoringSSL
+// holds them until the server's first write (do_send_new_session_ticket in its
+// tls13_server.cc), so nothing would answer the client's Finished, and a client with
+// Nagle on then holds its request until our delayed ACK: +40 ms to the first response
+// (bench/results/ANALYSIS.md, scenario 4). If the socket cannot take them now, they
+// leave with the first response instead.
+void SendSessionTickets(SSL* ssl);
+
 }  // namespace keel::tls

@@ -247,6 +247,23 @@ TEST_F(HandshakeTest, RotationAffectsOnlyNewHandshakes) {
   EXPECT_EQ(PeerCn(), "a.test renewed");
 }
 
+// After the handshake the server has something to say at once (its session tickets),
+// so the client's Finished is answered without waiting for the first request.
+TEST_F(HandshakeTest, SessionTicketsLeaveRightAfterTheHandshake) {
+  ASSERT_TRUE(Connect(Hello("a.test"), store_.get()));
+  char buf[64];
+  EXPECT_EQ(recv(sv_[1], buf, sizeof buf, MSG_PEEK), -1);  // held back by BoringSSL
+  EXPECT_EQ(errno, EAGAIN);
+  EXPECT_TRUE(new_session_ == nullptr);
+  SendSessionTickets(server_.get());
+  ASSERT_GT(recv(sv_[1], buf, sizeof buf, MSG_PEEK), 0);
+  EXPECT_EQ(SSL_read(client_.get(), buf, sizeof buf), -1);  // tickets only, no data
+  EXPECT_EQ(SSL_get_error(client_.get(), -1), SSL_ERROR_WANT_READ);
+  EXPECT_TRUE(new_session_ != nullptr);  // the client got a resumable session
+  SendSessionTickets(server_.get());     // nothing left to send: harmless
+  EXPECT_EQ(recv(sv_[1], buf, sizeof buf, MSG_PEEK), -1);
+}
+
 TEST_F(HandshakeTest, TransportMovesDataBothWays) {
   ASSERT_TRUE(Connect(Hello("a.test", TLS1_3_VERSION, {"h2"}), store_.get()));
   TlsTransport t(std::move(server_));
