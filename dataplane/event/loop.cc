@@ -76,10 +76,12 @@ void EventLoop::Arm(Timer* t, Clock delay_ms) {
   t->loop_ = this;
   t->deadline_ = now_ + delay_ms;
   if (t->armed()) {
+    if (t->deadline_ >= t->key_) return;  // later: FireTimers moves it when it surfaces
+    t->key_ = t->deadline_;
     HeapUp(t->heap_index_);
-    HeapDown(t->heap_index_);
     return;
   }
+  t->key_ = t->deadline_;
   t->heap_index_ = static_cast<int>(heap_.size());
   heap_.push_back(t);
   HeapUp(heap_.size() - 1);
@@ -92,7 +94,7 @@ void EventLoop::Disarm(Timer* t) {
 void EventLoop::HeapUp(size_t i) {
   while (i > 0) {
     size_t parent = (i - 1) / 2;
-    if (heap_[parent]->deadline_ <= heap_[i]->deadline_) break;
+    if (heap_[parent]->key_ <= heap_[i]->key_) break;
     std::swap(heap_[parent], heap_[i]);
     heap_[parent]->heap_index_ = static_cast<int>(parent);
     heap_[i]->heap_index_ = static_cast<int>(i);
@@ -103,8 +105,8 @@ void EventLoop::HeapUp(size_t i) {
 void EventLoop::HeapDown(size_t i) {
   for (;;) {
     size_t l = 2 * i + 1, r = l + 1, m = i;
-    if (l < heap_.size() && heap_[l]->deadline_ < heap_[m]->deadline_) m = l;
-    if (r < heap_.size() && heap_[r]->deadline_ < heap_[m]->deadline_) m = r;
+    if (l < heap_.size() && heap_[l]->key_ < heap_[m]->key_) m = l;
+    if (r < heap_.size() && heap_[r]->key_ < heap_[m]->key_) m = r;
     if (m == i) return;
     std::swap(heap_[m], heap_[i]);
     heap_[m]->heap_index_ = static_cast<int>(m);
@@ -127,8 +129,13 @@ void EventLoop::HeapRemove(size_t i) {
 }
 
 void EventLoop::FireTimers() {
-  while (!heap_.empty() && heap_[0]->deadline_ <= now_) {
+  while (!heap_.empty() && heap_[0]->key_ <= now_) {
     Timer* t = heap_[0];
+    if (t->key_ != t->deadline_) {  // re-armed later since it was placed
+      t->key_ = t->deadline_;
+      HeapDown(0);
+      continue;
+    }
     HeapRemove(0);
     t->cb_();  // may re-arm or destroy other timers; the heap is consistent here
   }
@@ -174,7 +181,7 @@ void EventLoop::Run() {
   while (!stopping_) {
     int timeout = -1;
     if (!heap_.empty()) {
-      Clock d = heap_[0]->deadline_;
+      Clock d = heap_[0]->key_;  // may wake early for a timer pushed later: it moves then
       now_ = NowMs();
       timeout = d <= now_ ? 0 : static_cast<int>(d - now_);
     }

@@ -23,8 +23,9 @@ class Handler {
   virtual void OnEvents(uint32_t events) = 0;
 };
 
-// A cancellable deadline owned by its user (a connection). Re-arming is O(log n),
-// no allocation once the heap has grown to the working set.
+// A cancellable deadline owned by its user (a connection). Re-arming to a later
+// deadline is O(1), to an earlier one O(log n); no allocation once the heap has grown
+// to the working set.
 class Timer {
  public:
   explicit Timer(std::function<void()> cb) : cb_(std::move(cb)) {}
@@ -38,6 +39,10 @@ class Timer {
   std::function<void()> cb_;
   EventLoop* loop_ = nullptr;
   Clock deadline_ = 0;
+  // Where the timer sits in the heap: <= deadline_. Pushing a deadline later (every
+  // request re-arms its connection's timeout) only updates deadline_; the timer moves
+  // down when its key surfaces (FireTimers).
+  Clock key_ = 0;
   int heap_index_ = -1;
 };
 
