@@ -14,6 +14,11 @@ namespace {
 // Framed bytes handed to the socket per turn; more are pulled as it drains, so a
 // large upload does not sit framed in our memory.
 constexpr size_t kOutLimit = 64 * 1024;
+// Streams per connection before another connection to the endpoint is opened, and
+// the most connections per endpoint and worker; past both, streams share the least
+// busy one up to the server's SETTINGS_MAX_CONCURRENT_STREAMS.
+constexpr size_t kSoftStreamsPerConnection = 16;
+constexpr size_t kMaxConnectionsPerEndpoint = 4;
 
 // How multiplexing behaves in production: connections per endpoint stay few, and
 // refused/lost streams tell an overloaded or restarting backend apart from a slow one.
@@ -89,6 +94,7 @@ class H2Connection final : public UpstreamListener, private h2::ClientHandler {
   }
 
   bool Usable() const { return !closed_ && !retired_ && session_.spare_streams() > 0; }
+  size_t streams() const { return calls_.size(); }
   bool connected() const { return connected_; }
   const std::string& key() const { return key_; }
   event::EventLoop* loop() const { return owner_->pool_->loop(); }
@@ -356,10 +362,21 @@ Result<H2Call*> H2Upstreams::Open(const H2Target& target, const h2::FieldList& f
                                   H2CallListener* listener) {
   auto it = conns_.find(target.key);
   if (it != conns_.end()) {
-    for (H2Connection* c : it->second) {
-      if (!c->Usable()) continue;
-      if (H2Call* call = c->Open(fields, has_body, listener)) return call;
-      c->Retire();  // GOAWAY arrived or stream ids ran out
+    // The least busy connection, unless all are past the soft cap and another may
+    // be opened. Streams spread this way land on more than one backend thread: most
+    // servers (gRPC's, Envoy, nginx) serve a connection on one thread, and a single
+    // multiplexed connection per proxy worker made the backend's one-connection
+    // rate the ceiling (bench scenario 8).
+    for (int tries = 0; tries < 2; ++tries) {
+      H2Connection* best = nullptr;
+      for (H2Connection* c : it->second) {
+        if (c->Usable() && (best == nullptr || c->streams() < best->streams())) best = c;
+      }
+      if (best == nullptr) break;
+      if (best->streams() >= kSoftStreamsPerConnection && it->second.size() < kMaxConnectionsPerEndpoint)
+        break;
+      if (H2Call* call = best->Open(fields, has_body, listener)) return call;
+      best->Retire();  // GOAWAY arrived or stream ids ran out
     }
   }
   auto* conn = new H2Connection(this, target.key);
