@@ -1,3 +1,6 @@
+// Http1Connection, the request side: socket reads, the strict parser, timeouts,
+// routing and policies, request bodies towards the exchange, keep-alive and close.
+// The response side (what goes back to the client) is http1_response.cc.
 #include "dataplane/proxy/http1_connection.h"
 
 #include <sys/epoll.h>
@@ -17,22 +20,17 @@
 namespace keel::proxy {
 namespace {
 constexpr size_t kReadChunk = 16384;
-constexpr size_t kMaxBufferedIn = 256 * 1024;   // pipelined / not-yet-forwarded input
-constexpr size_t kMaxBufferedOut = 256 * 1024;  // before the upstream is paused
-
-void AppendChunkHeader(net::Buffer* out, size_t n) {
-  char buf[24];
-  auto [p, ec] = std::to_chars(buf, buf + 20, n, 16);
-  *p++ = '\r';
-  *p++ = '\n';
-  out->Append(std::string_view(buf, static_cast<size_t>(p - buf)));
-}
+constexpr size_t kMaxBufferedIn = 256 * 1024;  // pipelined / not-yet-forwarded input
 }  // namespace
 
 Http1Connection::Http1Connection(Worker* worker, int fd, const net::Address& peer, uint16_t local_port,
                                  std::unique_ptr<net::Transport> transport)
-    : worker_(worker), fd_(fd), io_(transport ? std::move(transport) : std::make_unique<net::PlainTransport>(fd)),
-      peer_(peer), peer_ip_(peer.Ip()), local_port_(local_port),
+    : worker_(worker),
+      fd_(fd),
+      io_(transport ? std::move(transport) : std::make_unique<net::PlainTransport>(fd)),
+      peer_(peer),
+      peer_ip_(peer.Ip()),
+      local_port_(local_port),
       timer_([this] { OnTimeout(); }) {}
 
 Http1Connection::~Http1Connection() {
@@ -208,8 +206,10 @@ void Http1Connection::HandleHead(const http1::RequestHead& head, size_t consumed
   response_started_ = response_done_ = false;
   bytes_out_at_start_ = bytes_out_;
   auto rid = FindHeader(head.fields(), "x-request-id");
-  if (rid && ValidRequestId(*rid)) request_id_.assign(*rid);
-  else worker_->NewRequestId(&request_id_);
+  if (rid && ValidRequestId(*rid))
+    request_id_.assign(*rid);
+  else
+    worker_->NewRequestId(&request_id_);
   record_.Begin(head, peer_ip_, head.minor_version == 0 ? "HTTP/1.0" : "HTTP/1.1", consumed);
 
   RouteDecision d;
@@ -225,7 +225,7 @@ void Http1Connection::HandleHead(const http1::RequestHead& head, size_t consumed
   labels_ = d.labels;
   record_.Routed(d.labels);
   body_limit_ = d.policy && d.policy->max_request_body_bytes() ? d.policy->max_request_body_bytes()
-                                                                 : worker_->options().max_body_bytes;
+                                                               : worker_->options().max_body_bytes;
   // Route policies (CORS, limits, response headers): dataplane/policy.
   bool policy_answers = d.kind == RouteDecision::Kind::kForward && d.policy &&
                         worker_->policy().Evaluate(*d.policy, d.labels.namespace_, d.labels.ingress,
@@ -243,20 +243,25 @@ void Http1Connection::HandleHead(const http1::RequestHead& head, size_t consumed
     in_.Consume(consumed);
     // We don't read a body we won't forward: close after answering instead of
     // guessing where the next request starts.
-    if (body_kind_ != http1::BodyKind::None && !(body_kind_ == http1::BodyKind::ContentLength &&
-                                                   body_remaining_ == 0)) {
+    if (body_kind_ != http1::BodyKind::None &&
+        !(body_kind_ == http1::BodyKind::ContentLength && body_remaining_ == 0)) {
       close_after_response_ = true;
     }
     switch (d.kind) {
-      case RouteDecision::Kind::kNotFound: RespondLocal(404, "no route for this host and path\n"); break;
-      case RouteDecision::Kind::kNoEndpoints: RespondLocal(503, "no endpoint available\n"); break;
+      case RouteDecision::Kind::kNotFound:
+        RespondLocal(404, "no route for this host and path\n");
+        break;
+      case RouteDecision::Kind::kNoEndpoints:
+        RespondLocal(503, "no endpoint available\n");
+        break;
       case RouteDecision::Kind::kRedirect: {
         std::string loc = "location: " + d.location + "\r\n";
         RespondLocal(d.status, "", loc);
         break;
       }
       case RouteDecision::Kind::kDirect:
-        RespondLocal(d.status, d.body, {}, d.content_type.empty() ? "text/plain; charset=utf-8" : d.content_type);
+        RespondLocal(d.status, d.body, {},
+                     d.content_type.empty() ? "text/plain; charset=utf-8" : d.content_type);
         break;
       case RouteDecision::Kind::kForward:
         scratch_.clear();  // RespondLocal reuses scratch_ only after reading its arguments
@@ -281,7 +286,8 @@ void Http1Connection::HandleHead(const http1::RequestHead& head, size_t consumed
     worker_->loop().Disarm(&timer_);
   } else {
     state_ = State::kBody;
-    if (body_kind_ == http1::BodyKind::Chunked) chunked_ = http1::ChunkedDecoder(worker_->options().downstream_limits);
+    if (body_kind_ == http1::BodyKind::Chunked)
+      chunked_ = http1::ChunkedDecoder(worker_->options().downstream_limits);
     ArmTimer(worker_->options().body_timeout_ms);
   }
 }
@@ -310,10 +316,18 @@ void Http1Connection::Forward(const http1::RequestHead& head, const RouteDecisio
     }
   }
   switch (head.body) {
-    case http1::BodyKind::None: req.body = RequestBody::kNone; break;
-    case http1::BodyKind::ContentLength: req.body = RequestBody::kContentLength; break;
-    case http1::BodyKind::Chunked: req.body = RequestBody::kChunked; break;
-    default: req.body = RequestBody::kNone; break;
+    case http1::BodyKind::None:
+      req.body = RequestBody::kNone;
+      break;
+    case http1::BodyKind::ContentLength:
+      req.body = RequestBody::kContentLength;
+      break;
+    case http1::BodyKind::Chunked:
+      req.body = RequestBody::kChunked;
+      break;
+    default:
+      req.body = RequestBody::kNone;
+      break;
   }
   req.content_length = head.content_length;
   req.head_method = head_request_;
@@ -387,153 +401,6 @@ void Http1Connection::OnUpstreamWritable() {
   paused_for_upstream_ = false;
   Process();
   if (state_ != State::kClosed) UpdateInterest();
-}
-
-void Http1Connection::OnResponseHead(const http1::ResponseHead& head, bool upgraded) {
-  response_started_ = true;
-  trailers_.clear();
-  status_ = head.status;
-  scratch_.clear();
-  scratch_.append(minor_version_ == 0 ? "HTTP/1.0 " : "HTTP/1.1 ");
-  scratch_.append(std::to_string(head.status));
-  scratch_.push_back(' ');
-  scratch_.append(head.reason.empty() ? http1::ReasonPhrase(head.status) : head.reason);
-  scratch_.append("\r\n");
-  AppendResponseHeaders(head, upgraded, &scratch_);
-  if (exchange_) scratch_.append(exchange_->affinity_header());
-  policy::AppendHttp1(verdict_.response_fields, &scratch_);
-  if (upgraded) {
-    scratch_.append("\r\n");
-    out_.Append(scratch_);
-    state_ = State::kTunnel;
-    worker_->loop().Disarm(&timer_);
-    if (!in_.empty()) {
-      exchange_->SendTunnel(in_.view());
-      in_.Clear();
-    }
-    Flush();
-    return;
-  }
-  bool no_body = head_request_ || head.status == 204 || head.status == 304;
-  if (head.body == http1::BodyKind::ContentLength) {
-    scratch_.append("content-length: ");
-    scratch_.append(std::to_string(head.content_length));
-    scratch_.append("\r\n");
-    resp_mode_ = no_body ? RespMode::kNone : RespMode::kLength;
-  } else if (no_body || head.body == http1::BodyKind::None) {
-    resp_mode_ = RespMode::kNone;
-    if (!no_body) {
-      scratch_.append("content-length: 0\r\n");
-    } else if (head_request_ && head.status != 204 && head.status != 304) {
-      // RFC 9110 §8.6: a HEAD response may say how long the GET body would be.
-      auto length = FindHeader(head.fields(), "content-length");
-      if (length && !length->empty() && length->find_first_not_of("0123456789") == std::string_view::npos) {
-        scratch_.append("content-length: ");
-        scratch_.append(*length);
-        scratch_.append("\r\n");
-      }
-    }
-  } else if (minor_version_ >= 1) {
-    scratch_.append("transfer-encoding: chunked\r\n");
-    resp_mode_ = RespMode::kChunked;
-  } else {
-    resp_mode_ = RespMode::kClose;
-    keep_alive_ = false;
-  }
-  if (close_after_response_ || worker_->draining()) keep_alive_ = false;
-  if (!keep_alive_) scratch_.append("connection: close\r\n");
-  else if (minor_version_ == 0) scratch_.append("connection: keep-alive\r\n");
-  scratch_.append("\r\n");
-  out_.Append(scratch_);
-  if (resp_mode_ == RespMode::kNone) Flush();
-  else FlushSoon();  // the body usually follows in this turn: one send for both
-}
-
-void Http1Connection::OnResponseBody(std::string_view data) {
-  if (state_ == State::kClosed) return;
-  if (resp_mode_ == RespMode::kNone) return;
-  if (resp_mode_ == RespMode::kChunked) {
-    AppendChunkHeader(&out_, data.size());
-    out_.Append(data);
-    out_.Append("\r\n");
-  } else {
-    out_.Append(data);
-  }
-  Flush();
-  if (state_ != State::kClosed && out_.size() > kMaxBufferedOut && exchange_ && !paused_for_client_) {
-    paused_for_client_ = true;
-    exchange_->PauseUpstream(true);
-  }
-}
-
-void Http1Connection::OnResponseTrailers(std::span<const http1::Header> trailers) {
-  // Only a chunked response has a trailer section (RFC 9112 §7.1.2); otherwise they
-  // are dropped, as a recipient may do.
-  if (state_ != State::kClosed && resp_mode_ == RespMode::kChunked) AppendTrailerFields(trailers, &trailers_);
-}
-
-void Http1Connection::OnResponseEnd() {
-  if (state_ == State::kClosed) return;
-  if (state_ == State::kTunnel) {
-    Close();
-    return;
-  }
-  if (resp_mode_ == RespMode::kChunked) {
-    out_.Append("0\r\n");
-    out_.Append(trailers_);
-    out_.Append("\r\n");
-    trailers_.clear();
-  }
-  if (resp_mode_ == RespMode::kClose) close_after_response_ = true;
-  if (state_ == State::kBody) close_after_response_ = true;  // request body not fully read
-  response_done_ = true;
-  FinishRequest();
-}
-
-void Http1Connection::OnResponseError(int status, const char* why) {
-  if (state_ == State::kClosed) return;
-  worker_->stats().upstream_errors.fetch_add(1, std::memory_order_relaxed);
-  if (status == 0 || response_started_) {
-    Close();  // mid-response: the client must see a truncated message, not a wrong one
-    return;
-  }
-  if (state_ == State::kBody) close_after_response_ = true;
-  std::string body = std::to_string(status) + " " + std::string(http1::ReasonPhrase(status)) + "\n";
-  RespondLocal(status, body);
-}
-
-void Http1Connection::OnTunnelData(std::string_view data) {
-  if (state_ == State::kClosed) return;
-  out_.Append(data);
-  Flush();
-}
-
-void Http1Connection::RespondLocal(int status, std::string_view body, std::string_view extra_headers,
-                                   std::string_view content_type) {
-  status_ = status;
-  response_started_ = true;
-  if (close_after_response_ || worker_->draining()) keep_alive_ = false;
-  scratch_.clear();
-  scratch_.append(minor_version_ == 0 ? "HTTP/1.0 " : "HTTP/1.1 ");
-  scratch_.append(std::to_string(status));
-  scratch_.push_back(' ');
-  scratch_.append(http1::ReasonPhrase(status));
-  scratch_.append("\r\ncontent-length: ");
-  scratch_.append(std::to_string(body.size()));
-  scratch_.append("\r\n");
-  if (!body.empty()) {
-    scratch_.append("content-type: ");
-    scratch_.append(content_type);
-    scratch_.append("\r\n");
-  }
-  scratch_.append(extra_headers);
-  if (!request_id_.empty()) scratch_.append("x-request-id: " + request_id_ + "\r\n");
-  if (!keep_alive_) scratch_.append("connection: close\r\n");
-  scratch_.append("\r\n");
-  if (!head_request_) scratch_.append(body);
-  out_.Append(scratch_);
-  response_done_ = true;
-  FinishRequest();
 }
 
 void Http1Connection::FinishRequest() {
@@ -625,7 +492,8 @@ void Http1Connection::Close() {
   if (state_ == State::kClosed) return;
   state_ = State::kClosed;
   if (exchange_) record_.UpstreamDone(exchange_->upstream_address(), exchange_->upstream_status());
-  record_.Finish(response_started_ ? status_ : 0, request_id_, body_received_, bytes_out_ - bytes_out_at_start_);
+  record_.Finish(response_started_ ? status_ : 0, request_id_, body_received_,
+                 bytes_out_ - bytes_out_at_start_);
   worker_->loop().Disarm(&timer_);
   worker_->loop().Remove(fd_);
   if (exchange_) {
