@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/htpasswd.h"
 #include "dataplane/http1/fields.h"
 
 namespace keel::policy {
@@ -42,6 +43,8 @@ RequestFacts Facts(std::span<const http1::Header> fields, std::string_view metho
       f.origin = h.value;
     else if (http1::EqualsIgnoreCase(h.name, "access-control-request-method"))
       f.request_method = h.value;
+    else if (f.authorization.empty() && http1::EqualsIgnoreCase(h.name, "authorization"))
+      f.authorization = h.value;
   }
   return f;
 }
@@ -77,7 +80,11 @@ Status Validate(const keel::config::v1::RoutePolicy& p) {
   for (const auto& o : c.allow_origins()) {
     if (auto st = CheckField("cors origin", "origin", o); !st.ok()) return st;
   }
-  if (!p.basic_auth_users().empty()) return Error{"basic auth is not supported by this dataplane"};
+  for (const auto& line : p.basic_auth_users()) {
+    auto entry = htpasswd::ParseLine(line);
+    if (!entry.ok()) return Error{"basic auth: " + entry.error()};
+  }
+  if (auto st = CheckField("basic auth realm", "www-authenticate", p.basic_auth_realm()); !st.ok()) return st;
   return Status::Ok();
 }
 
@@ -111,6 +118,14 @@ bool WorkerPolicy::Evaluate(const keel::config::v1::RoutePolicy& p, std::string_
       out->fields.push_back({"retry-after", "1"});
       return true;
     }
+  }
+  // nginx answers 401 with its own headers only; CORS headers stay on it (as on the
+  // 429s) so a browser script can tell an auth failure from a network error.
+  if (!p.basic_auth_users().empty() && !auth_.Check(p, req.authorization)) {
+    out->status = 401;
+    out->body = "401 Authorization Required\n";
+    out->fields.push_back({"www-authenticate", BasicChallenge(p.basic_auth_realm())});
+    return true;
   }
   out->fields.clear();
   out->response_fields = std::move(cors.fields);

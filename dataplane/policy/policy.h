@@ -1,7 +1,8 @@
 // Route policy evaluation: the one call a connection makes after the route decision
 // and before forwarding. Order follows nginx's phases: a CORS preflight is answered
-// first (rewrite phase), then the request limits (preaccess), then authentication
-// (access). A local answer carries the CORS headers too, so a browser can read a 429.
+// first (rewrite phase), then the request limits (preaccess), then basic
+// authentication (access; basic_auth.h). A local answer carries the CORS headers too, so a browser can read a
+// 429.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +12,7 @@
 
 #include "common/result.h"
 #include "dataplane/http1/types.h"
+#include "dataplane/policy/basic_auth.h"
 #include "dataplane/policy/cors.h"
 #include "dataplane/policy/limits.h"
 #include "keel/config/v1/config.pb.h"
@@ -23,6 +25,7 @@ struct RequestFacts {
   std::string_view origin;          // Origin
   std::string_view request_method;  // Access-Control-Request-Method
   std::string_view client_ip;
+  std::string_view authorization;  // Authorization (the first one)
 };
 RequestFacts Facts(std::span<const http1::Header> fields, std::string_view method,
                    std::string_view client_ip);
@@ -43,8 +46,8 @@ void AppendHttp1(const Fields& fields, std::string* out);
 
 // Checks what the dataplane would otherwise put on the wire verbatim: header names are
 // tokens and values have no CR, LF or NUL (a NACK rather than response splitting).
-// Basic auth is refused: it is not enforced yet, and accepting it would serve the
-// route open.
+// Basic auth entries must all be "user:hash" with a hash this dataplane verifies
+// (common/htpasswd.h); anything else is a NACK, never a route served open.
 Status Validate(const keel::config::v1::RoutePolicy& policy);
 
 // Per-worker state (rate buckets, in-flight counts); see limits.h for why per worker.
@@ -58,10 +61,14 @@ class WorkerPolicy {
 
   const RateLimiter& rate() const { return rate_; }
   const ConcurrencyLimiter& inflight() const { return inflight_; }
+  const BasicAuth& auth() const { return auth_; }
+  // A new full snapshot is live on this worker: drop verified credentials.
+  void NewSnapshot() { auth_.Clear(); }
 
  private:
   RateLimiter rate_;
   ConcurrencyLimiter inflight_;
+  BasicAuth auth_;
   std::string key_;  // scratch: namespace '/' ingress '\0' client address
 };
 

@@ -137,6 +137,7 @@ void Worker::ApplyRuntime(std::shared_ptr<const Runtime> runtime) {
   }
   clusters_.Update(runtime->clusters);
   runtime_ = std::move(runtime);
+  policy_.NewSnapshot();  // verified basic-auth credentials belong to the old snapshot
   // Idle connections to endpoints that left every cluster are closed now; busy ones
   // finish their request first (the exchange holds them).
   std::unordered_set<std::string> live;
