@@ -124,12 +124,21 @@ struct Service {
   ServiceSpec spec;
 };
 
-// Only Secrets of type kubernetes.io/tls are ever stored; the PEM bytes are decoded.
+// Secrets of type kubernetes.io/tls, PEM bytes decoded.
 struct TlsSecret {
   ObjectMeta meta;
   std::string cert_pem;
   std::string key_pem;
   bool operator==(const TlsSecret&) const = default;
+};
+
+// Any other Secret: its type, and for type Opaque only its decoded data, which basic
+// auth (auth-secret) reads. Service-account tokens, Helm releases, registry credentials
+// and every other type keep no data: the controller holds only what it may use.
+struct OtherSecret {
+  std::string type;
+  std::map<std::string, std::string> data;
+  bool operator==(const OtherSecret&) const = default;
 };
 
 // ─── discovery.k8s.io/v1 ───

@@ -394,11 +394,25 @@ Result<SecretParse> ParseSecret(const nlohmann::json& object) {
     SecretParse out;
     std::string type = r.String(object, "type", "type");
     if (type != "kubernetes.io/tls") {
-      // Dropped at the door: read nothing but the name, never the data.
       auto ref = ParseRef(object);
       if (!ref.ok()) return Error{ref.error()};
       out.ref = std::move(ref.value());
-      out.other_type = type.empty() ? "Opaque" : type;
+      out.other.type = type.empty() ? "Opaque" : type;
+      // Other types are dropped at the door: nothing but the name is read.
+      if (out.other.type != "Opaque") return Finish(r, std::move(out));
+      if (const json* data = r.Object(object, "data", "data")) {
+        for (const auto& [k, v] : data->items()) {
+          auto decoded = v.is_string() ? Base64Decode(v.get_ref<const std::string&>()) : std::nullopt;
+          if (!decoded) {
+            r.Fail("data." + k, "expected a base64 string");
+            continue;
+          }
+          out.other.data[k] = std::move(*decoded);
+        }
+      }
+      if (const json* sd = r.Object(object, "stringData", "stringData")) {
+        for (const auto& [k, v] : sd->items()) out.other.data[k] = r.String(*sd, k, "stringData." + k);
+      }
       return Finish(r, std::move(out));
     }
     TlsSecret s;

@@ -23,11 +23,12 @@ Result<EndpointSlice> ParseEndpointSlice(const nlohmann::json& object);
 
 // A Secret is either a TLS secret (kept, PEM decoded from `data`, or from `stringData`
 // as written in a manifests folder; stringData wins per key as on the API server) or
-// of another type: then only its type is reported and its data is never copied.
+// of another type: then its type is reported, and its data is copied (decoded, the same
+// way) only for type Opaque, where htpasswd files for basic auth live.
 struct SecretParse {
   std::optional<TlsSecret> tls;
   ObjectRef ref;
-  std::string other_type;  // set when tls is empty
+  OtherSecret other;  // set when tls is empty
 };
 Result<SecretParse> ParseSecret(const nlohmann::json& object);
 

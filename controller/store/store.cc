@@ -92,7 +92,7 @@ struct Store::State {
   Cow<ObjectMap<IngressClass>> classes;
   Cow<ObjectMap<Service>> services;
   Cow<ObjectMap<TlsSecret>> secrets;
-  Cow<std::map<ObjectRef, std::string>> other_secrets;
+  Cow<std::map<ObjectRef, std::shared_ptr<const OtherSecret>>> other_secrets;
   std::array<Cow<SliceIndex::Shard>, SliceIndex::kShards> slice_shards;
   // Writer-side index of every slice (by slice namespace/name); never shared.
   std::map<ObjectRef, std::shared_ptr<const EndpointSlice>> slices;
@@ -197,8 +197,8 @@ struct Store::State {
     if (!p.tls) {
       changed |= EraseObject(secrets, ref);
       auto it = other_secrets.get().find(ref);
-      if (it == other_secrets.get().end() || it->second != p.other_type) {
-        other_secrets.mut()[ref] = p.other_type;
+      if (it == other_secrets.get().end() || !(*it->second == p.other)) {
+        other_secrets.mut()[ref] = std::make_shared<const OtherSecret>(std::move(p.other));
         changed = true;
       }
       return changed;
@@ -311,7 +311,7 @@ StoreView::StoreView()
       classes_(std::make_shared<ObjectMap<IngressClass>>()),
       services_(std::make_shared<ObjectMap<Service>>()),
       secrets_(std::make_shared<ObjectMap<TlsSecret>>()),
-      other_secrets_(std::make_shared<std::map<ObjectRef, std::string>>()),
+      other_secrets_(std::make_shared<std::map<ObjectRef, std::shared_ptr<const OtherSecret>>>()),
       rejections_(std::make_shared<std::vector<Rejection>>()) {}
 
 const IngressClass* StoreView::FindIngressClass(const std::string& name) const {
@@ -352,8 +352,13 @@ const TlsSecret* StoreView::FindSecret(const ObjectRef& ref) const {
 }
 
 const std::string* StoreView::OtherSecretType(const ObjectRef& ref) const {
+  const OtherSecret* o = FindOtherSecret(ref);
+  return o == nullptr ? nullptr : &o->type;
+}
+
+const OtherSecret* StoreView::FindOtherSecret(const ObjectRef& ref) const {
   auto it = other_secrets_->find(ref);
-  return it == other_secrets_->end() ? nullptr : &it->second;
+  return it == other_secrets_->end() ? nullptr : it->second.get();
 }
 
 Store::Store() : state_(std::make_unique<State>()) {}

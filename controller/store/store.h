@@ -80,9 +80,10 @@ class StoreView {
   const Service* FindService(const ObjectRef& ref) const;
   const SliceSet* FindSlices(const ObjectRef& service) const;
   const TlsSecret* FindSecret(const ObjectRef& ref) const;
-  // The type of a Secret that exists but is not kubernetes.io/tls (its data was never
-  // kept), or nullptr.
+  // The type of a Secret that exists but is not kubernetes.io/tls, or nullptr.
   const std::string* OtherSecretType(const ObjectRef& ref) const;
+  // A Secret that is not kubernetes.io/tls (data kept for type Opaque only), or nullptr.
+  const OtherSecret* FindOtherSecret(const ObjectRef& ref) const;
 
  private:
   friend class Store;
@@ -91,7 +92,7 @@ class StoreView {
   std::shared_ptr<const ObjectMap<Service>> services_;
   SliceIndex slices_;
   std::shared_ptr<const ObjectMap<TlsSecret>> secrets_;
-  std::shared_ptr<const std::map<ObjectRef, std::string>> other_secrets_;
+  std::shared_ptr<const std::map<ObjectRef, std::shared_ptr<const OtherSecret>>> other_secrets_;
   std::shared_ptr<const std::vector<Rejection>> rejections_;
 };
 

@@ -28,17 +28,20 @@ constexpr std::string_view kUnsupported[] = {
     "configuration-snippet",
     "server-snippet",
     "stream-snippet",
+    // Inert without auth-url (which rejects the Ingress): see auth.cc.
     "auth-snippet",
-    "auth-type",
-    "auth-secret",
-    "auth-url",
-    "auth-signin",
-    "auth-tls-secret",
+    // Only meaningful with auth-tls-secret / auth-url, which reject the Ingress.
+    "auth-tls-verify-client",
+    "auth-tls-verify-depth",
+    "auth-tls-error-page",
+    "auth-tls-pass-certificate-to-upstream",
+    "auth-response-headers",
+    "auth-method",
     "custom-http-errors",
     "default-backend",
     "mirror-target",
     "mirror-uri",
-    "enable-modsecurity",
+    "enable-modsecurity",  // with modsecurity-snippet the Ingress is rejected (auth.cc)
     "server-alias",
     "canary-by-cookie",
     "upstream-hash-by-subset",
@@ -557,6 +560,7 @@ IngressPolicy ParseAnnotations(const store::Ingress& ingress, const TranslateOpt
   ParseCors(r, &p);
   ParseKeel(r, &p);
   ParseCanary(r, &p);
+  p.auth = ParseAuth([&r](std::string_view name) { return r.Nginx(name); }, ingress, r.nginx_prefix(), diags);
   for (std::string_view name : r.NginxNames()) {
     if (std::find(std::begin(kUnsupported), std::end(kUnsupported), name) == std::end(kUnsupported)) continue;
     r.Unsupported(r.nginx_prefix() + std::string(name),

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "controller/store/objects.h"
+#include "controller/translate/auth.h"
 #include "controller/translate/diagnostics.h"
 #include "controller/translate/translate.h"
 #include "keel/config/v1/config.pb.h"
@@ -45,6 +46,8 @@ struct IngressPolicy {
   std::string cluster_suffix;
   bool protocol_set = false;
   CanarySettings canary;
+  // auth-* annotations (auth.h): basic auth, or reasons not to serve the Ingress.
+  AuthSettings auth;
 };
 
 IngressPolicy ParseAnnotations(const store::Ingress& ingress, const TranslateOptions& options,

@@ -12,6 +12,7 @@
 
 #include "controller/store/store.h"
 #include "controller/translate/annotations.h"
+#include "controller/translate/auth.h"
 #include "controller/translate/backends.h"
 #include "controller/translate/diagnostics.h"
 #include "controller/translate/hosts_paths.h"
@@ -65,6 +66,11 @@ class Builder {
   bool AddRoute(VHostBuild* vh, const std::string& host, RouteEntry entry);
   void Emit(TranslateResult* out);
 
+  // auth.cc: puts the basic-auth entries on `policy`; false (with a diagnostic) when
+  // they cannot be enforced and the route must answer 503.
+  bool ApplyBasicAuth(const store::Ingress& ing, const IngressPolicy& pol, const std::string& where,
+                      config::v1::RoutePolicy* policy);
+
   // tls.cc
   void ResolveDefaultCertificate();
   void ResolveTls(const store::Ingress& ing);
@@ -88,6 +94,8 @@ class Builder {
   std::unordered_map<std::string, ClusterBuild> clusters_;
   std::map<std::string, config::v1::Certificate> certs_;
   std::map<store::ObjectRef, SecretOutcome> secrets_checked_;
+  std::map<std::pair<store::ObjectRef, bool>, BasicAuthUsers> basic_auth_;  // (Secret, auth-map)
+  std::set<const store::Ingress*> auth_unavailable_;  // basic auth asked for, not enforceable: 503s
   std::string default_certificate_;
   // Hosts (normalised, "" for host-less rules) each Ingress contributes routes to.
   std::map<const store::Ingress*, std::set<std::string>> hosts_of_;

@@ -168,6 +168,15 @@ Route Builder::BuildRoute(const store::Ingress& ing, const IngressPolicy& pol, c
     *route.mutable_redirect() = *pol.redirect;
     return route;
   }
+  if (pol.auth.basic && !ApplyBasicAuth(ing, pol, where(), route.mutable_policy())) {
+    auth_unavailable_.insert(&ing);
+    route.clear_policy();
+    auto* d = route.mutable_direct_response();
+    d->set_status(503);
+    d->set_body("Service Unavailable\n");
+    d->set_content_type("text/plain; charset=utf-8");
+    return route;
+  }
   ResolvedBackend rb = ResolveBackend(view_, ing.meta.ns, backend);
   if (!rb.ok()) {
     diags_.Ingress(ing, Severity::kError, rb.reason, where() + ": " + rb.message + "; answering 503");
@@ -345,6 +354,13 @@ void Builder::AddDefaultFallbacks() {
 void Builder::ProcessCanary(const store::Ingress& ing, const IngressPolicy& pol) {
   const CanarySettings& c = pol.canary;
   const bool regex_mode = pol.use_regex || pol.rewrite_has_captures;
+  if (pol.auth.basic) {
+    diags_.Ingress(
+        ing, Severity::kWarning, "UnsupportedAnnotation",
+        opts_.annotation_prefix +
+            "/auth-type on a canary Ingress is ignored: canary requests pass the primary Ingress's "
+            "authentication (as in ingress-nginx)");
+  }
   if (!c.weight && c.header.empty()) {
     diags_.Ingress(ing, Severity::kWarning, "CanaryWithoutRule",
                    "canary Ingress sets neither canary-weight nor canary-by-header; it receives no traffic");
@@ -386,6 +402,18 @@ void Builder::ProcessCanary(const store::Ingress& ing, const IngressPolicy& pol)
       }
       std::string cluster = EnsureCluster(ing.meta.ns, rb, pol);
       vh->sources.insert(ing.meta.ref().str());
+      // A header canary replaces the primary's action: if that action is the closed
+      // door of an unenforceable auth (503) or an allow-list with no valid entry (403),
+      // forwarding would open it.
+      const Route& pr_route = primary->second.route;
+      if (!c.header.empty() && pr_route.has_direct_response() &&
+          (auth_unavailable_.count(primary->second.owner) != 0 ||
+           pr_route.direct_response().status() == 403)) {
+        diags_.Ingress(
+            ing, Severity::kWarning, "CanaryPrimaryUnavailable",
+            where + ": the primary route is closed (authentication or allow-list); canary ignored");
+        continue;
+      }
       if (!c.header.empty()) {
         RouteEntry e;
         e.route = primary->second.route;
@@ -517,6 +545,28 @@ TranslateResult Builder::Run() {
   std::vector<IngressPolicy> policies;
   policies.reserve(owned.size());
   for (const store::Ingress* ing : owned) policies.push_back(ParseAnnotations(*ing, opts_, &diags_));
+  // Authentication keel does not implement: the Ingress is not served at all (auth.h).
+  // It stays owned (status is still written), like an Ingress whose every path failed.
+  {
+    size_t kept = 0;
+    for (size_t i = 0; i < owned.size(); ++i) {
+      if (!policies[i].auth.reject.empty()) {
+        for (const std::string& why : policies[i].auth.reject) {
+          diags_.Ingress(
+              *owned[i], Severity::kError, "UnsupportedAuthentication",
+              why + "; the Ingress is not served (keel fails closed on protection it cannot enforce)");
+        }
+        continue;
+      }
+      if (kept != i) {  // never self-move: a moved-from protobuf is cleared
+        owned[kept] = owned[i];
+        policies[kept] = std::move(policies[i]);
+      }
+      ++kept;
+    }
+    owned.resize(kept);
+    policies.resize(kept);
+  }
 
   ResolveDefaultCertificate();
   for (size_t i = 0; i < owned.size(); ++i) {

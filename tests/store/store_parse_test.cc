@@ -165,12 +165,17 @@ TEST(ParseSecret, TlsDecodedAndOtherTypesNotRead) {
   Result<SecretParse> o = ParseSecret(opaque);
   ASSERT_TRUE(o.ok());
   EXPECT_FALSE(o->tls.has_value());
-  EXPECT_EQ(o->other_type, "Opaque");
+  EXPECT_EQ(o->other.type, "Opaque");
   EXPECT_EQ(o->ref, (ObjectRef{"app", "db"}));
+  // Opaque data is decoded (basic auth reads htpasswd files from it)...
+  EXPECT_EQ(o->other.data.at("password"), "hunter2");
+  json broken = {{"metadata", {{"name", "x"}}}, {"type", "Opaque"}, {"data", 42}};
+  EXPECT_FALSE(ParseSecret(broken).ok());
 
-  // A broken Opaque secret is still just "not ours": its data is never looked at.
-  json weird = {{"metadata", {{"name", "x"}}}, {"type", "Opaque"}, {"data", 42}};
-  EXPECT_TRUE(ParseSecret(weird).ok());
+  // ...any other type is just "not ours": its data is never looked at.
+  json weird = {{"metadata", {{"name", "x"}}}, {"type", "kubernetes.io/service-account-token"}, {"data", 42}};
+  ASSERT_TRUE(ParseSecret(weird).ok());
+  EXPECT_TRUE(ParseSecret(weird)->other.data.empty());
 }
 
 TEST(ParseSecret, StringDataWinsAndMissingKeyFails) {

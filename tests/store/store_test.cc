@@ -88,6 +88,38 @@ TEST(Store, SecretsOfOtherTypesAreNotKept) {
   EXPECT_EQ(st.View().OtherSecretType({"default", "opaque"}), nullptr);
 }
 
+TEST(Store, OpaqueSecretDataIsKeptForBasicAuthOtherTypesKeepNone) {
+  Store st;
+  std::vector<Kind> notified;
+  st.SetChangeCallback([&notified](Kind k) { notified.push_back(k); });
+  json opaque = {{"metadata", Meta("default", "htpasswd")},
+                 {"type", "Opaque"},
+                 {"data", {{"auth", Base64Encode("alice:{SHA}x")}}},
+                 {"stringData", {{"extra", "plain"}}}};
+  st.Replace(Kind::Secret, {opaque, SecretJson("token", "kubernetes.io/service-account-token")});
+  StoreView v = st.View();
+  const OtherSecret* o = v.FindOtherSecret({"default", "htpasswd"});
+  ASSERT_NE(o, nullptr);
+  EXPECT_EQ(o->type, "Opaque");
+  EXPECT_EQ(o->data.at("auth"), "alice:{SHA}x");
+  EXPECT_EQ(o->data.at("extra"), "plain");
+  ASSERT_NE(v.FindOtherSecret({"default", "token"}), nullptr);
+  EXPECT_TRUE(v.FindOtherSecret({"default", "token"})->data.empty());  // never read
+  // An edit of the data is a change (re-translation: who gets in changes).
+  size_t before = notified.size();
+  opaque["data"]["auth"] = Base64Encode("bob:{SHA}y");
+  st.Upsert(Kind::Secret, opaque);
+  EXPECT_EQ(notified.size(), before + 1);
+  EXPECT_EQ(st.View().FindOtherSecret({"default", "htpasswd"})->data.at("auth"), "bob:{SHA}y");
+  st.Upsert(Kind::Secret, opaque);  // same data: no-op
+  EXPECT_EQ(notified.size(), before + 1);
+  // Bad base64 in an Opaque Secret is a rejection, not silently empty data.
+  opaque["data"]["auth"] = "!!!";
+  st.Upsert(Kind::Secret, opaque);
+  EXPECT_EQ(st.View().FindOtherSecret({"default", "htpasswd"}), nullptr);
+  ASSERT_EQ(st.View().rejections().size(), 1u);
+}
+
 TEST(Store, NoOpUpdatesDoNotNotifyButAreStored) {
   Store st;
   std::vector<Kind> notified;
