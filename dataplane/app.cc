@@ -57,6 +57,16 @@ admin::Reply ConfigDump(std::shared_ptr<const ::keel::config::v1::Snapshot> held
   }
   ::keel::config::v1::Snapshot copy = *held;
   for (auto& cert : *copy.mutable_certificates()) cert.clear_private_key_pem();  // never dump key material
+  // Nor password hashes (they can be cracked offline): users stay visible.
+  auto redact = [](::keel::config::v1::Route& route) {
+    if (!route.has_policy()) return;
+    for (auto& line : *route.mutable_policy()->mutable_basic_auth_users())
+      line = line.substr(0, line.find(':')) + ":<redacted>";
+  };
+  for (auto& vh : *copy.mutable_virtual_hosts()) {
+    for (auto& route : *vh.mutable_routes()) redact(route);
+  }
+  for (auto& route : *copy.mutable_default_routes()) redact(route);
   google::protobuf::util::JsonPrintOptions opts;
   opts.add_whitespace = true;
   opts.preserve_proto_field_names = true;

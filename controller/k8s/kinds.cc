@@ -11,8 +11,15 @@ constexpr KindInfo kInfos[] = {
     {store::Kind::IngressClass, "IngressClass", "networking.k8s.io/v1", "ingressclasses", false, ""},
     {store::Kind::Service, "Service", "v1", "services", true, ""},
     {store::Kind::EndpointSlice, "EndpointSlice", "discovery.k8s.io/v1", "endpointslices", true, ""},
-    // Only TLS Secrets: the controller never needs (and should never hold) the others.
-    {store::Kind::Secret, "Secret", "v1", "secrets", true, "type=kubernetes.io/tls"},
+    // TLS Secrets (certificates) and Opaque ones (htpasswd files for basic auth). A field
+    // selector cannot say "tls or Opaque", so the well-known other types are excluded
+    // server-side (Helm releases are the bulk of a cluster's Secret bytes); anything
+    // else that arrives is dropped at parse, where Opaque data is reduced to password
+    // hashes (store/parse.h).
+    {store::Kind::Secret, "Secret", "v1", "secrets", true,
+     "type!=helm.sh/release.v1,type!=kubernetes.io/service-account-token,type!=kubernetes.io/"
+     "dockerconfigjson,"
+     "type!=kubernetes.io/dockercfg,type!=bootstrap.kubernetes.io/token"},
 };
 
 }  // namespace

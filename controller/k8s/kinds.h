@@ -1,6 +1,6 @@
 // The API coordinates of each kind the controller watches, and the list/watch URLs
 // built from them (namespaced when --watch-namespace is set, IngressClass always
-// cluster-scoped, Secrets filtered server-side to type kubernetes.io/tls).
+// cluster-scoped, Secrets filtered server-side: no Helm release, token or registry types).
 #pragma once
 
 #include <string>
@@ -16,7 +16,7 @@ struct KindInfo {
   std::string_view api_version;  // "networking.k8s.io/v1"
   std::string_view plural;       // "ingresses"
   bool namespaced;
-  std::string_view field_selector;  // "" or e.g. "type=kubernetes.io/tls"
+  std::string_view field_selector;  // "" or e.g. "type!=helm.sh/release.v1"
 };
 
 const KindInfo& InfoOf(store::Kind kind);

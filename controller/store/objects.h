@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace keel::store {
@@ -132,9 +133,10 @@ struct TlsSecret {
   bool operator==(const TlsSecret&) const = default;
 };
 
-// Any other Secret: its type, and for type Opaque only its decoded data, which basic
-// auth (auth-secret) reads. Service-account tokens, Helm releases, registry credentials
-// and every other type keep no data: the controller holds only what it may use.
+// Any other Secret: its type, and for type Opaque the part of its data basic auth
+// (auth-secret) can use: password hashes only (parse.h says how). Service-account
+// tokens, Helm releases, registry credentials and every other type keep no data.
+inline constexpr std::string_view kNotAHash = "<not a supported hash>";
 struct OtherSecret {
   std::string type;
   std::map<std::string, std::string> data;

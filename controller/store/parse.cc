@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 
+#include "common/htpasswd.h"
 #include "controller/store/base64.h"
 
 namespace keel::store {
@@ -388,6 +389,39 @@ Result<EndpointSlice> ParseEndpointSlice(const nlohmann::json& object) {
   });
 }
 
+namespace {
+
+// Opaque Secrets hold every kind of secret (passwords, tokens, private keys); the
+// controller only needs password hashes for basic auth. So only those are kept: the
+// `auth` key's htpasswd lines, and other keys' values (auth-map) that are hashes.
+// Anything else becomes "user:" + kNotAHash (a line with a user) or kNotAHash, so that
+// translation can still say which user's entry was refused, and is otherwise dropped.
+std::string KeepForBasicAuth(const std::string& key, const std::string& value) {
+  if (key != "auth") return htpasswd::Classify(value).ok() ? value : std::string(kNotAHash);
+  std::string out;
+  std::string_view file = value;
+  while (!file.empty()) {
+    size_t nl = file.find('\n');
+    std::string_view line = file.substr(0, nl);
+    file = nl == std::string_view::npos ? std::string_view() : file.substr(nl + 1);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t'))
+      line.remove_suffix(1);
+    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+    if (line.empty() || line[0] == '#') continue;
+    if (htpasswd::ParseLine(line).ok()) {
+      out.append(line);
+    } else if (size_t colon = line.find(':'); colon != std::string_view::npos && colon > 0) {
+      out.append(line.substr(0, colon)).append(":").append(kNotAHash);
+    } else {
+      continue;
+    }
+    out.push_back('\n');
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<SecretParse> ParseSecret(const nlohmann::json& object) {
   return Guard([&]() -> Result<SecretParse> {
     Reader r;
@@ -413,6 +447,7 @@ Result<SecretParse> ParseSecret(const nlohmann::json& object) {
       if (const json* sd = r.Object(object, "stringData", "stringData")) {
         for (const auto& [k, v] : sd->items()) out.other.data[k] = r.String(*sd, k, "stringData." + k);
       }
+      for (auto& [k, v] : out.other.data) v = KeepForBasicAuth(k, v);
       return Finish(r, std::move(out));
     }
     TlsSecret s;

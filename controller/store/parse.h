@@ -23,8 +23,9 @@ Result<EndpointSlice> ParseEndpointSlice(const nlohmann::json& object);
 
 // A Secret is either a TLS secret (kept, PEM decoded from `data`, or from `stringData`
 // as written in a manifests folder; stringData wins per key as on the API server) or
-// of another type: then its type is reported, and its data is copied (decoded, the same
-// way) only for type Opaque, where htpasswd files for basic auth live.
+// of another type: then its type is reported, and only for type Opaque its password
+// hashes are kept (htpasswd lines of the `auth` key, values that are hashes; anything
+// else is replaced by kNotAHash), never other secret material.
 struct SecretParse {
   std::optional<TlsSecret> tls;
   ObjectRef ref;

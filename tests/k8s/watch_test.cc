@@ -60,6 +60,7 @@ TEST_F(WatchTest, ListThenWatchDeliversEveryKind) {
          testing::MakeEndpointSlice("app", "echo-1", "echo", "10.0.0.1"));
   Create("/api/v1/namespaces/app/secrets", testing::MakeSecret("app", "tls", "kubernetes.io/tls"));
   Create("/api/v1/namespaces/app/secrets", testing::MakeSecret("app", "opaque", "Opaque"));
+  Create("/api/v1/namespaces/app/secrets", testing::MakeSecret("app", "release", "helm.sh/release.v1"));
 
   ListWatcher watcher(client_.get(), &sink_,
                       Fast({std::begin(store::kAllKinds), std::end(store::kAllKinds)}));
@@ -73,8 +74,9 @@ TEST_F(WatchTest, ListThenWatchDeliversEveryKind) {
   EXPECT_EQ(sink_.ObjectsSnapshot(Kind::IngressClass).count("keel"), 1u);
   EXPECT_EQ(sink_.ObjectsSnapshot(Kind::EndpointSlice).count("app/echo-1"), 1u);
   auto secrets = sink_.ObjectsSnapshot(Kind::Secret);
-  EXPECT_EQ(secrets.size(), 1u);  // only kubernetes.io/tls
+  EXPECT_EQ(secrets.size(), 2u);  // kubernetes.io/tls and Opaque (basic auth); no Helm release
   EXPECT_EQ(secrets.count("app/tls"), 1u);
+  EXPECT_EQ(secrets.count("app/opaque"), 1u);
 
   // Changes after the list arrive through the watch.
   auto echo = client_->Get("/api/v1/namespaces/app/services/echo");
@@ -90,10 +92,9 @@ TEST_F(WatchTest, ListThenWatchDeliversEveryKind) {
     return s.objects(Kind::Service).count("app/echo") &&
            s.objects(Kind::Service).at("app/echo")["spec"]["ports"][0]["port"] == 8081 &&
            s.Has(Kind::Ingress, "app/web2") && !s.Has(Kind::EndpointSlice, "app/echo-1") &&
-           s.Has(Kind::Secret, "app/tls2");
+           s.Has(Kind::Secret, "app/tls2") && s.Has(Kind::Secret, "app/opaque2");
   })) << "watch events did not arrive";
   watcher.Stop();
-  EXPECT_FALSE(sink_.Has(Kind::Secret, "app/opaque2"));
   const auto& c = watcher.counters();
   EXPECT_EQ(c.of(Kind::Service).modified.load(), 1u);
   EXPECT_EQ(c.of(Kind::Ingress).added.load(), 1u);

@@ -89,28 +89,33 @@ TEST(Store, SecretsOfOtherTypesAreNotKept) {
 }
 
 TEST(Store, OpaqueSecretDataIsKeptForBasicAuthOtherTypesKeepNone) {
+  const std::string kSha = "{SHA}EUxJCGrxv/9U2G9jzflfGtBMRt4=";
   Store st;
   std::vector<Kind> notified;
   st.SetChangeCallback([&notified](Kind k) { notified.push_back(k); });
-  json opaque = {{"metadata", Meta("default", "htpasswd")},
-                 {"type", "Opaque"},
-                 {"data", {{"auth", Base64Encode("alice:{SHA}x")}}},
-                 {"stringData", {{"extra", "plain"}}}};
+  json opaque = {
+      {"metadata", Meta("default", "htpasswd")},
+      {"type", "Opaque"},
+      {"data", {{"auth", Base64Encode("alice:" + kSha + "\r\n# c\nbob:hunter2\n-----BEGIN KEY-----\n")}}},
+      {"stringData", {{"extra", "plain"}, {"carol", kSha}}}};
   st.Replace(Kind::Secret, {opaque, SecretJson("token", "kubernetes.io/service-account-token")});
   StoreView v = st.View();
   const OtherSecret* o = v.FindOtherSecret({"default", "htpasswd"});
   ASSERT_NE(o, nullptr);
   EXPECT_EQ(o->type, "Opaque");
-  EXPECT_EQ(o->data.at("auth"), "alice:{SHA}x");
-  EXPECT_EQ(o->data.at("extra"), "plain");
+  // Only password hashes are held: a plaintext entry keeps its user (for the diagnostic),
+  // other lines and values that are not hashes (passwords, keys) are not kept.
+  EXPECT_EQ(o->data.at("auth"), "alice:" + kSha + "\nbob:" + std::string(kNotAHash) + "\n");
+  EXPECT_EQ(o->data.at("extra"), kNotAHash);
+  EXPECT_EQ(o->data.at("carol"), kSha);
   ASSERT_NE(v.FindOtherSecret({"default", "token"}), nullptr);
   EXPECT_TRUE(v.FindOtherSecret({"default", "token"})->data.empty());  // never read
   // An edit of the data is a change (re-translation: who gets in changes).
   size_t before = notified.size();
-  opaque["data"]["auth"] = Base64Encode("bob:{SHA}y");
+  opaque["data"]["auth"] = Base64Encode("dave:" + kSha);
   st.Upsert(Kind::Secret, opaque);
   EXPECT_EQ(notified.size(), before + 1);
-  EXPECT_EQ(st.View().FindOtherSecret({"default", "htpasswd"})->data.at("auth"), "bob:{SHA}y");
+  EXPECT_EQ(st.View().FindOtherSecret({"default", "htpasswd"})->data.at("auth"), "dave:" + kSha + "\n");
   st.Upsert(Kind::Secret, opaque);  // same data: no-op
   EXPECT_EQ(notified.size(), before + 1);
   // Bad base64 in an Opaque Secret is a rejection, not silently empty data.
