@@ -10,7 +10,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libnghttp2-dev android-libboringssl-dev nlohmann-json3-dev libcpprest-dev
   prometheus-cpp-dev libgtest-dev libgmock-dev googletest libre2-dev libyaml-cpp-dev
-  libbenchmark-dev libssl-dev zlib1g-dev libbrotli-dev
+  libbenchmark-dev libssl-dev zlib1g-dev libbrotli-dev libcrypt-dev
   # tests and demo: fake API server and backends are Python, clients are curl/nghttp/kubectl;
   # python3-yaml reads the rendered Helm chart in tests/helm
   python3 python3-yaml curl nghttp2-client openssl procps iproute2 unzip
