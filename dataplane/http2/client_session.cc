@@ -10,18 +10,10 @@
 #include <vector>
 
 #include "common/log.h"
+#include "dataplane/http2/nghttp2_glue.h"
 
 namespace keel::h2 {
-namespace {
-
-nghttp2_nv Nv(std::string_view name, std::string_view value) {
-  // nghttp2 copies the fields during submit (no NO_COPY flags), so views suffice.
-  return {reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
-          reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(),
-          NGHTTP2_NV_FLAG_NONE};
-}
-
-}  // namespace
+using glue::Nv;
 
 struct ClientSession::Callbacks {
   static ClientSession* Self(void* user_data) { return static_cast<ClientSession*>(user_data); }
@@ -253,16 +245,7 @@ bool ClientSession::Receive(std::string_view data) {
 }
 
 bool ClientSession::Send(net::Buffer* out, size_t limit) {
-  while (out->size() < limit) {
-    const uint8_t* p = nullptr;
-    ssize_t n = nghttp2_session_mem_send(session_, &p);
-    if (n < 0) {
-      KEEL_LOG(Debug, "http2") << "upstream send error: " << nghttp2_strerror(static_cast<int>(n));
-      return false;
-    }
-    if (n == 0) break;
-    out->Append({reinterpret_cast<const char*>(p), static_cast<size_t>(n)});
-  }
+  if (!glue::SendInto(session_, out, limit, "upstream")) return false;
   // Streams whose request body queue ran dry may take more now. Handlers only free
   // a stream in OnStreamClose, which cannot run during this loop.
   std::vector<ClientStream*> drained;

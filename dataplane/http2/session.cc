@@ -11,10 +11,12 @@
 #include <vector>
 
 #include "common/log.h"
+#include "dataplane/http2/nghttp2_glue.h"
 
 namespace keel::h2 {
 namespace {
 
+using glue::Nv;
 // Below this many queued bytes a stream that paused its upstream may resume it.
 constexpr size_t kLowWater = 64 * 1024;
 
@@ -22,13 +24,6 @@ uint64_t SteadyMs() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                    std::chrono::steady_clock::now().time_since_epoch())
                                    .count());
-}
-
-nghttp2_nv Nv(std::string_view name, std::string_view value) {
-  // nghttp2 copies the fields during submit (no NO_COPY flags), so views suffice.
-  return {reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
-          reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(),
-          NGHTTP2_NV_FLAG_NONE};
 }
 
 }  // namespace
@@ -136,8 +131,8 @@ struct ServerSession::Callbacks {
     return 0;
   }
 
-  static ssize_t ReadBody(nghttp2_session* session, int32_t, uint8_t* buf, size_t length, uint32_t* data_flags,
-                          nghttp2_data_source* source, void* user_data) {
+  static ssize_t ReadBody(nghttp2_session* session, int32_t, uint8_t* buf, size_t length,
+                          uint32_t* data_flags, nghttp2_data_source* source, void* user_data) {
     Stream* s = static_cast<Stream*>(source->ptr);
     size_t n = std::min(length, s->out_.size());
     if (n > 0) {
@@ -289,17 +284,7 @@ bool ServerSession::Receive(std::string_view data) {
 }
 
 bool ServerSession::Send(net::Buffer* out, size_t limit) {
-  while (out->size() < limit) {
-    const uint8_t* p = nullptr;
-    ssize_t n = nghttp2_session_mem_send(session_, &p);
-    if (n < 0) {
-      KEEL_LOG(Debug, "http2") << "send error: " << nghttp2_strerror(static_cast<int>(n));
-      return false;
-    }
-    if (n == 0) break;
-    out->Append({reinterpret_cast<const char*>(p), static_cast<size_t>(n)});
-  }
-  return true;
+  return glue::SendInto(session_, out, limit, "downstream");
 }
 
 bool ServerSession::WantRead() const { return nghttp2_session_want_read(session_) != 0; }
