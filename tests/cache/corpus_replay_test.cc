@@ -2,50 +2,33 @@
 // (tests/fuzz/cache_driver.h), so a fixed crash stays fixed without running the fuzzer.
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
-#include <vector>
 
 #include "tests/fuzz/cache_driver.h"
+#include "tests/fuzz/corpus_files.h"
 
 namespace keel::cache {
 namespace {
 
-namespace fs = std::filesystem;
-
-std::vector<fs::path> FilesIn(const fs::path& dir) {
-  std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(dir)) {
-    if (e.is_regular_file() && e.path().filename() != ".gitkeep") files.push_back(e.path());
-  }
-  return files;
-}
-
-std::string Read(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using ::keel::fuzz::CorpusFiles;
+using ::keel::fuzz::ReadCorpusFile;
 
 TEST(CacheCorpusReplay, FieldValueCorpus) {
-  const auto files = FilesIn(KEEL_CACHE_FUZZ_DIR "/corpus/cache_fields");
+  const auto files = CorpusFiles(KEEL_CACHE_FUZZ_DIR "/corpus/cache_fields");
   EXPECT_GE(files.size(), 10u);
-  for (const auto& f : files) EXPECT_EQ(fuzz::CheckFieldValue(Read(f)), "") << f;
+  for (const auto& f : files) EXPECT_EQ(fuzz::CheckFieldValue(ReadCorpusFile(f)), "") << f;
 }
 
 TEST(CacheCorpusReplay, PolicyCorpus) {
-  const auto files = FilesIn(KEEL_CACHE_FUZZ_DIR "/corpus/cache_policy");
+  const auto files = CorpusFiles(KEEL_CACHE_FUZZ_DIR "/corpus/cache_policy");
   EXPECT_GE(files.size(), 5u);
-  for (const auto& f : files) EXPECT_EQ(fuzz::CheckPolicy(Read(f)), "") << f;
+  for (const auto& f : files) EXPECT_EQ(fuzz::CheckPolicy(ReadCorpusFile(f)), "") << f;
 }
 
 // A crash file does not say which target found it: both checks replay it.
 TEST(CacheCorpusReplay, SavedCrashes) {
-  for (const auto& f : FilesIn(KEEL_CACHE_FUZZ_DIR "/crashes/cache")) {
-    const std::string data = Read(f);
+  for (const auto& f : CorpusFiles(KEEL_CACHE_FUZZ_DIR "/crashes/cache")) {
+    const std::string data = ReadCorpusFile(f);
     EXPECT_EQ(fuzz::CheckFieldValue(data), "") << f;
     EXPECT_EQ(fuzz::CheckPolicy(data), "") << f;
   }
